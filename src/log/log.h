@@ -1,0 +1,65 @@
+/*
+ * log.h — the logging system as the rest of tend sees it: one place to hand records to
+ * (logger_emit), tend's own messages (tend_log, facility local5), captured service output
+ * (log_capture_*) and the built-in syslog server. Routing to sinks through selectors, formats,
+ * bounded buffers and drop accounting all live behind this header.
+ */
+#ifndef TEND_LOG_LOG_H
+#define TEND_LOG_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "log/record.h"
+
+struct loop;
+struct config;
+struct logger;
+struct log_capture;
+
+struct logger_options {
+	int forced_level;       /* --log-level: -1 when not set */
+	bool no_console_log;    /* --no-console-log */
+	bool debug;             /* --debug */
+	bool enable_syslog;     /* open /dev/log (settings.enable_syslog and not --no-syslog) */
+	const char *program;    /* tag for tend's own messages, e.g. "tend" */
+};
+
+/* Before logger_configure() is called, every record goes to stderr as a plain line. */
+struct logger *logger_new(struct loop *loop, const struct logger_options *options);
+/* Apply the *.logging sections (and open /dev/log). Returns 0, or -1 after logging why. */
+int logger_configure(struct logger *logger, const struct config *config);
+void logger_emit(struct logger *logger, const struct log_record *record);
+/* Write out everything buffered, waiting at most timeout_ms for slow outputs. */
+void logger_flush(struct logger *logger, int timeout_ms);
+void logger_free(struct logger *logger);
+
+/* tend's own messages: facility local5 (or the given facility), tag = program name. */
+void tend_log(struct logger *logger, int severity, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void tend_log_facility(struct logger *logger, int facility, int severity, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Read lines from a service's pipe (the read end, non-blocking) and emit them as
+ * daemon.info (stdout) or daemon.warning (stderr). The capture owns fd and closes it at EOF,
+ * after flushing a last partial line; on_eof (may be NULL) is then called. */
+typedef void log_capture_eof_fn(struct log_capture *capture, void *arg);
+struct log_capture *log_capture_new(struct logger *logger, int fd, const char *service,
+				    const char *tag, pid_t pid, enum log_origin origin,
+				    log_capture_eof_fn *on_eof, void *arg);
+void log_capture_set_pid(struct log_capture *capture, pid_t pid);
+void log_capture_free(struct log_capture *capture);
+
+/* --log-level / tendctl loglevel: -1 clears. */
+void logger_force_level(struct logger *logger, int severity);
+int logger_forced_level(const struct logger *logger);
+
+struct logger_stats {
+	uint64_t records;        /* records emitted */
+	uint64_t written;        /* records written to at least one sink */
+	uint64_t dropped;        /* records dropped (all sinks, all causes) */
+};
+void logger_get_stats(const struct logger *logger, struct logger_stats *stats);
+
+#endif
