@@ -38,6 +38,7 @@ struct child_spec {
 	const struct child_fd_map *fds; /* applied in order, after which fds >= 3 are closed */
 	size_t nfds;
 	bool keep_fds;            /* do not close fds >= 3 beyond those mapped (tini modes) */
+	const char **failed_step; /* if not NULL, set to "exec", "chdir", "setuid"... on error */
 };
 
 /* Fork and exec. Returns the pid, or -1 with errno set to the cause: the exec error reaches
