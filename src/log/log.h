@@ -19,11 +19,11 @@ struct logger;
 struct log_capture;
 
 struct logger_options {
-	int forced_level;       /* --log-level: -1 when not set */
-	bool no_console_log;    /* --no-console-log */
-	bool debug;             /* --debug */
-	bool enable_syslog;     /* open /dev/log (settings.enable_syslog and not --no-syslog) */
-	const char *program;    /* tag for tend's own messages, e.g. "tend" */
+	int forced_level;    /* --log-level: -1 when not set */
+	bool no_console_log; /* --no-console-log */
+	bool debug;	     /* --debug */
+	bool enable_syslog;  /* open /dev/log (settings.enable_syslog and not --no-syslog) */
+	const char *program; /* tag for tend's own messages, e.g. "tend" */
 };
 
 /* Before logger_configure() is called, every record goes to stderr as a plain line. */
@@ -37,9 +37,9 @@ void logger_free(struct logger *logger);
 
 /* tend's own messages: facility local5 (or the given facility), tag = program name. */
 void tend_log(struct logger *logger, int severity, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void tend_log_facility(struct logger *logger, int facility, int severity, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Read lines from a service's pipe (the read end, non-blocking) and emit them as
  * daemon.info (stdout) or daemon.warning (stderr). The capture owns fd and closes it at EOF,
@@ -56,9 +56,9 @@ void logger_force_level(struct logger *logger, int severity);
 int logger_forced_level(const struct logger *logger);
 
 struct logger_stats {
-	uint64_t records;        /* records emitted */
-	uint64_t written;        /* records written to at least one sink */
-	uint64_t dropped;        /* records dropped (all sinks, all causes) */
+	uint64_t records; /* records emitted */
+	uint64_t written; /* records written to at least one sink */
+	uint64_t dropped; /* records dropped (all sinks, all causes) */
 };
 void logger_get_stats(const struct logger *logger, struct logger_stats *stats);
 

@@ -11,33 +11,54 @@
 #include <time.h>
 
 /* syslog facility and severity numbers (RFC 5424 table). */
-enum { LOG_FACILITY_KERN = 0, LOG_FACILITY_USER = 1, LOG_FACILITY_DAEMON = 3,
-       LOG_FACILITY_SYSLOG = 5, LOG_FACILITY_CRON = 9, LOG_FACILITY_LOCAL5 = 21 };
-enum { LOG_SEVERITY_EMERG = 0, LOG_SEVERITY_ALERT, LOG_SEVERITY_CRIT, LOG_SEVERITY_ERR,
-       LOG_SEVERITY_WARNING, LOG_SEVERITY_NOTICE, LOG_SEVERITY_INFO, LOG_SEVERITY_DEBUG };
+enum {
+	LOG_FACILITY_KERN = 0,
+	LOG_FACILITY_USER = 1,
+	LOG_FACILITY_DAEMON = 3,
+	LOG_FACILITY_SYSLOG = 5,
+	LOG_FACILITY_CRON = 9,
+	LOG_FACILITY_LOCAL5 = 21
+};
+enum {
+	LOG_SEVERITY_EMERG = 0,
+	LOG_SEVERITY_ALERT,
+	LOG_SEVERITY_CRIT,
+	LOG_SEVERITY_ERR,
+	LOG_SEVERITY_WARNING,
+	LOG_SEVERITY_NOTICE,
+	LOG_SEVERITY_INFO,
+	LOG_SEVERITY_DEBUG
+};
 
 enum log_origin {
-	LOG_ORIGIN_TEND,    /* tend's own messages */
-	LOG_ORIGIN_STDOUT,  /* a service's stdout */
-	LOG_ORIGIN_STDERR,  /* a service's stderr */
-	LOG_ORIGIN_SYSLOG   /* /dev/log */
+	LOG_ORIGIN_TEND,   /* tend's own messages */
+	LOG_ORIGIN_STDOUT, /* a service's stdout */
+	LOG_ORIGIN_STDERR, /* a service's stderr */
+	LOG_ORIGIN_SYSLOG  /* /dev/log */
 };
 
 struct log_record {
-	struct timespec time;   /* CLOCK_REALTIME when received */
+	struct timespec time; /* CLOCK_REALTIME when received */
 	int facility;
 	int severity;
-	const char *hostname;   /* from the message, or NULL */
-	const char *tag;        /* program / service short name, may be NULL */
-	pid_t pid;              /* 0 when unknown */
-	const char *service;    /* "foo.service" for captured output, else NULL */
+	const char *hostname; /* from the message, or NULL */
+	const char *tag;      /* program / service short name, may be NULL */
+	pid_t pid;	      /* 0 when unknown */
+	const char *service;  /* "foo.service" for captured output, else NULL */
 	enum log_origin origin;
-	const char *msgid;      /* RFC 5424, or NULL */
-	const char *structured_data; /* RFC 5424, verbatim, or NULL */
-	const char *text;       /* the message, not NUL-terminated necessarily */
+	const char *msgid;	     /* RFC 5424, or NULL */
+	const char *structured_data; /* RFC 5424, verbatim, or NULL (not NUL-terminated) */
+	size_t structured_data_len;
+	const char *text; /* the message, not NUL-terminated necessarily */
 	size_t text_len;
-	const char *raw;        /* the whole datagram as received (for /regex/ selectors) */
+	const char *raw; /* the whole datagram as received (for /regex/ selectors) */
 	size_t raw_len;
+	unsigned flags; /* LOG_RECORD_* below */
 };
+
+/* The record is one piece of a longer line: its text continues in the next record. */
+#define LOG_RECORD_CONTINUED 0x1u
+/* The input was longer than tend's bound and the rest could not be read (syslog datagrams). */
+#define LOG_RECORD_TRUNCATED 0x2u
 
 #endif

@@ -1,0 +1,401 @@
+/*
+ * format.c — record -> line, for every output format (see format.h).
+ *
+ * Writers append into a buffer the caller sized with log_format_bound(), so no step checks
+ * for room: the bound counts every byte of a record's strings six times (the worst case of
+ * JSON's \u00XX escapes) plus a fixed allowance for the fixed parts.
+ */
+#include "log/format.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log/names.h"
+
+#define FIXED_ALLOWANCE 512
+
+int log_format_kind_from_name(const char *name)
+{
+	if (!name || !*name || strcasecmp(name, "text") == 0)
+		return LOG_FORMAT_TEXT;
+	if (strcasecmp(name, "json") == 0)
+		return LOG_FORMAT_JSON;
+	if (strcasecmp(name, "pidzero-json") == 0)
+		return LOG_FORMAT_PIDZERO_JSON;
+	if (strcasecmp(name, "pidzero-map") == 0)
+		return LOG_FORMAT_PIDZERO_MAP;
+	return -1;
+}
+
+static size_t safe_strlen(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+static const char *record_hostname(const struct log_format *format, const struct log_record *record)
+{
+	if (format->hostname && *format->hostname)
+		return format->hostname;
+	if (record->hostname && *record->hostname)
+		return record->hostname;
+	return format->default_hostname ? format->default_hostname : "localhost";
+}
+
+size_t log_format_bound(const struct log_format *format, const struct log_record *record)
+{
+	size_t strings = record->text_len + record->structured_data_len + safe_strlen(record->tag) +
+			 safe_strlen(record->service) + safe_strlen(record->msgid) +
+			 safe_strlen(record_hostname(format, record));
+	return FIXED_ALLOWANCE + 6 * strings;
+}
+
+/* Two decimal digits of v (0-99), zero-padded, or space-padded when pad is ' '. */
+static void two_digits(char *out, int v, char pad)
+{
+	unsigned u = (unsigned)(v < 0 ? 0 : v) % 100u;
+	out[0] = u < 10 ? pad : (char)('0' + u / 10);
+	out[1] = (char)('0' + u % 10);
+}
+
+static void time_cache_update(struct log_time_cache *cache, time_t second)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	if (cache->valid && cache->second == second)
+		return;
+	struct tm tm;
+	if (!localtime_r(&second, &tm))
+		memset(&tm, 0, sizeof(tm));
+	int month = tm.tm_mon >= 0 && tm.tm_mon < 12 ? tm.tm_mon : 0;
+	/* "Mmm dd hh:mm:ss" */
+	memcpy(cache->bsd, months + 3 * month, 3);
+	memcpy(cache->bsd + 3, "  0 00:00:00", 13);
+	two_digits(cache->bsd + 4, tm.tm_mday, ' ');
+	two_digits(cache->bsd + 7, tm.tm_hour, '0');
+	two_digits(cache->bsd + 10, tm.tm_min, '0');
+	two_digits(cache->bsd + 13, tm.tm_sec, '0');
+	/* "YYYY-MM-DDThh:mm:ss" */
+	unsigned year = (unsigned)(tm.tm_year + 1900) % 10000u;
+	memcpy(cache->iso, "0000-00-00T00:00:00", 20);
+	two_digits(cache->iso, (int)(year / 100), '0');
+	two_digits(cache->iso + 2, (int)(year % 100), '0');
+	two_digits(cache->iso + 5, month + 1, '0');
+	two_digits(cache->iso + 8, tm.tm_mday, '0');
+	two_digits(cache->iso + 11, tm.tm_hour, '0');
+	two_digits(cache->iso + 14, tm.tm_min, '0');
+	two_digits(cache->iso + 17, tm.tm_sec, '0');
+	/* "+hh:mm" */
+	long offset = tm.tm_gmtoff;
+	memcpy(cache->zone, "+00:00", 7);
+	if (offset < 0) {
+		cache->zone[0] = '-';
+		offset = -offset;
+	}
+	two_digits(cache->zone + 1, (int)(offset / 3600 % 100), '0');
+	two_digits(cache->zone + 4, (int)(offset / 60 % 60), '0');
+	cache->second = second;
+	cache->valid = true;
+}
+
+/* ---- small appenders ---- */
+
+static char *put(char *out, const char *s, size_t len)
+{
+	memcpy(out, s, len);
+	return out + len;
+}
+
+static char *put_str(char *out, const char *s)
+{
+	return s ? put(out, s, strlen(s)) : out;
+}
+
+static char *put_uint(char *out, unsigned long value)
+{
+	char digits[24];
+	int n = 0;
+	do {
+		digits[n++] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value);
+	while (n)
+		*out++ = digits[--n];
+	return out;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not valid. */
+static size_t utf8_sequence(const unsigned char *s, size_t left)
+{
+	unsigned char c = s[0];
+	size_t need;
+	uint32_t min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		need = 2, min = 0x80;
+	else if (c >= 0xE0 && c <= 0xEF)
+		need = 3, min = 0x800;
+	else if (c >= 0xF0 && c <= 0xF4)
+		need = 4, min = 0x10000;
+	else
+		return 0;
+	if (left < need)
+		return 0;
+	uint32_t cp = c & (0x7F >> need);
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return need;
+}
+
+/* A JSON string body: escapes quotes, backslashes and controls; invalid UTF-8 -> U+FFFD. */
+static char *put_json_escaped(char *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *end = p + len;
+	while (p < end) {
+		unsigned char c = *p;
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*out++ = (char)c;
+			p++;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			*out++ = '\\';
+			*out++ = (char)c;
+			p++;
+		} else if (c < 0x20) {
+			*out++ = '\\';
+			switch (c) {
+			case '\n':
+				*out++ = 'n';
+				break;
+			case '\r':
+				*out++ = 'r';
+				break;
+			case '\t':
+				*out++ = 't';
+				break;
+			default:
+				out = put(out, "u00", 3);
+				*out++ = hex[c >> 4];
+				*out++ = hex[c & 15];
+			}
+			p++;
+		} else {
+			size_t n = utf8_sequence(p, (size_t)(end - p));
+			if (n == 0) {
+				out = put(out, "\xEF\xBF\xBD", 3);
+				p++;
+			} else {
+				out = put(out, (const char *)p, n);
+				p += n;
+			}
+		}
+	}
+	return out;
+}
+
+static char *put_json_field(char *out, const char *key, const char *value, size_t len, bool comma)
+{
+	if (comma)
+		*out++ = ',';
+	*out++ = '"';
+	out = put_str(out, key);
+	out = put(out, "\":\"", 3);
+	out = put_json_escaped(out, value, len);
+	*out++ = '"';
+	return out;
+}
+
+static const char *stream_name(enum log_origin origin)
+{
+	switch (origin) {
+	case LOG_ORIGIN_TEND:
+		return "tend";
+	case LOG_ORIGIN_STDOUT:
+		return "stdout";
+	case LOG_ORIGIN_STDERR:
+		return "stderr";
+	case LOG_ORIGIN_SYSLOG:
+		return "syslog";
+	}
+	return "?";
+}
+
+/* pidzero's four levels, padded as pidzero pads them. */
+static const char *pidzero_level(int severity)
+{
+	if (severity >= LOG_SEVERITY_DEBUG)
+		return "DEBUG";
+	if (severity >= LOG_SEVERITY_NOTICE)
+		return "INFO ";
+	if (severity == LOG_SEVERITY_WARNING)
+		return "WARN ";
+	return "ERROR";
+}
+
+static const char *pidzero_source(const struct log_record *record)
+{
+	if (record->tag)
+		return record->tag;
+	return record->service ? record->service : "?";
+}
+
+/* ---- the formats ---- */
+
+static char *write_text(struct log_format *format, const struct log_record *record, char *out,
+			bool extended)
+{
+	if (extended) {
+		out = put_str(out, log_facility_name(record->facility));
+		*out++ = '.';
+		out = put_str(out, log_severity_name(record->severity));
+		*out++ = ' ';
+	}
+	out = put_str(out, format->time_cache.bsd);
+	*out++ = ' ';
+	out = put_str(out, record_hostname(format, record));
+	*out++ = ' ';
+	if (record->tag) {
+		out = put_str(out, record->tag);
+		if (record->pid > 0) {
+			*out++ = '[';
+			out = put_uint(out, (unsigned long)record->pid);
+			*out++ = ']';
+		}
+		*out++ = ':';
+		*out++ = ' ';
+	}
+	out = put(out, record->text, record->text_len);
+	if (record->flags & LOG_RECORD_CONTINUED)
+		*out++ = '\\';
+	if (record->flags & LOG_RECORD_TRUNCATED)
+		out = put_str(out, " [truncated]");
+	return out;
+}
+
+static char *write_json(struct log_format *format, const struct log_record *record, char *out)
+{
+	struct log_time_cache *cache = &format->time_cache;
+	out = put(out, "{\"time\":\"", 9);
+	out = put_str(out, cache->iso);
+	*out++ = '.';
+	long ms = record->time.tv_nsec / 1000000;
+	*out++ = (char)('0' + ms / 100 % 10);
+	*out++ = (char)('0' + ms / 10 % 10);
+	*out++ = (char)('0' + ms % 10);
+	out = put_str(out, cache->zone);
+	*out++ = '"';
+	const char *host = record_hostname(format, record);
+	out = put_json_field(out, "host", host, strlen(host), true);
+	out = put_json_field(out, "facility", log_facility_name(record->facility),
+			     strlen(log_facility_name(record->facility)), true);
+	out = put_json_field(out, "severity", log_severity_name(record->severity),
+			     strlen(log_severity_name(record->severity)), true);
+	if (record->tag)
+		out = put_json_field(out, "tag", record->tag, strlen(record->tag), true);
+	if (record->pid > 0) {
+		out = put(out, ",\"pid\":", 7);
+		out = put_uint(out, (unsigned long)record->pid);
+	}
+	if (record->service)
+		out =
+		    put_json_field(out, "service", record->service, strlen(record->service), true);
+	const char *stream = stream_name(record->origin);
+	out = put_json_field(out, "stream", stream, strlen(stream), true);
+	if (record->msgid)
+		out = put_json_field(out, "msgid", record->msgid, strlen(record->msgid), true);
+	if (record->structured_data)
+		out = put_json_field(out, "structured_data", record->structured_data,
+				     record->structured_data_len, true);
+	out = put_json_field(out, "message", record->text, record->text_len, true);
+	if (record->flags & LOG_RECORD_CONTINUED)
+		out = put_str(out, ",\"partial\":true");
+	if (record->flags & LOG_RECORD_TRUNCATED)
+		out = put_str(out, ",\"truncated\":true");
+	*out++ = '}';
+	return out;
+}
+
+static char *write_pidzero_json(struct log_format *format, const struct log_record *record,
+				char *out)
+{
+	char timestamp[20];
+	memcpy(timestamp, format->time_cache.iso, sizeof(timestamp));
+	timestamp[10] = ' ';
+	*out++ = '{';
+	out = put_json_field(out, "timestamp", timestamp, strlen(timestamp), false);
+	const char *source = pidzero_source(record);
+	out = put_json_field(out, "source", source, strlen(source), true);
+	out = put_json_field(out, "loglevel", pidzero_level(record->severity), 5, true);
+	out = put_json_field(out, "logtext", record->text, record->text_len, true);
+	const char *stream = stream_name(record->origin);
+	out = put_json_field(out, "stream", stream, strlen(stream), true);
+	if (record->pid > 0) {
+		out = put(out, ",\"pid\":", 7);
+		out = put_uint(out, (unsigned long)record->pid);
+	}
+	if (record->flags & LOG_RECORD_CONTINUED)
+		out = put_str(out, ",\"partial\":true");
+	*out++ = '}';
+	return out;
+}
+
+static char *write_pidzero_map(struct log_format *format, const struct log_record *record,
+			       char *out)
+{
+	char timestamp[20];
+	memcpy(timestamp, format->time_cache.iso, sizeof(timestamp));
+	timestamp[10] = ' ';
+	out = put_str(out, "{ loglevel => ");
+	out = put_str(out, pidzero_level(record->severity));
+	out = put_str(out, ", logtext => ");
+	out = put(out, record->text, record->text_len);
+	if (record->flags & LOG_RECORD_CONTINUED)
+		*out++ = '\\';
+	out = put_str(out, ", timestamp => ");
+	out = put_str(out, timestamp);
+	out = put_str(out, ", source => ");
+	out = put_str(out, pidzero_source(record));
+	out = put_str(out, " }");
+	return out;
+}
+
+size_t log_format_write(struct log_format *format, const struct log_record *record, char *out)
+{
+	char *start = out;
+	time_cache_update(&format->time_cache, record->time.tv_sec);
+	switch (format->kind) {
+	case LOG_FORMAT_TEXT:
+		out = write_text(format, record, out, format->extended);
+		break;
+	case LOG_FORMAT_JSON:
+		out = write_json(format, record, out);
+		break;
+	case LOG_FORMAT_PIDZERO_JSON:
+		out = write_pidzero_json(format, record, out);
+		break;
+	case LOG_FORMAT_PIDZERO_MAP:
+		out = write_pidzero_map(format, record, out);
+		break;
+	case LOG_FORMAT_RFC3164: {
+		int facility =
+		    record->facility >= 0 && record->facility < 24 ? record->facility : 1;
+		int severity = record->severity >= 0 && record->severity < 8 ? record->severity : 5;
+		unsigned pri = (unsigned)(facility * 8 + severity);
+		*out++ = '<';
+		out = put_uint(out, pri);
+		*out++ = '>';
+		out = write_text(format, record, out, false);
+		break;
+	}
+	}
+	return (size_t)(out - start);
+}

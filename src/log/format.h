@@ -1,0 +1,58 @@
+/*
+ * format.h — one record -> one output line. Pure (apart from reading the local time zone).
+ *
+ *   text          chaperone's line: "Mmm dd hh:mm:ss host tag[pid]: message", with
+ *                 "facility.severity " in front when extended
+ *   json          one object: time (ms and zone), host, facility, severity, tag, pid, service,
+ *                 stream, message (+ msgid, structured_data, partial, truncated when set)
+ *   pidzero-json  pidzero's {timestamp, source, loglevel, logtext} plus stream and pid
+ *   pidzero-map   pidzero's "{ loglevel => INFO , logtext => ..., timestamp => ..., source => ...
+ * }" rfc3164       "<PRI>" + the text line without extended prefix (remote syslog)
+ *
+ * Lines carry no trailing newline; stream outputs add it, datagram outputs do not.
+ */
+#ifndef TEND_LOG_FORMAT_H
+#define TEND_LOG_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "log/record.h"
+
+enum log_format_kind {
+	LOG_FORMAT_TEXT,
+	LOG_FORMAT_JSON,
+	LOG_FORMAT_PIDZERO_JSON,
+	LOG_FORMAT_PIDZERO_MAP,
+	LOG_FORMAT_RFC3164,
+};
+
+/* The broken-down local time of one second, kept so that formatting a million lines does
+ * not call localtime_r a million times. */
+struct log_time_cache {
+	time_t second;
+	bool valid;
+	char bsd[16]; /* "Nov 27 12:28:12" */
+	char iso[20]; /* "2026-11-27T12:28:12" */
+	char zone[7]; /* "+01:00" */
+};
+
+struct log_format {
+	enum log_format_kind kind;
+	bool extended;
+	const char *hostname;	      /* logrec_hostname, or NULL */
+	const char *default_hostname; /* gethostname() */
+	struct log_time_cache time_cache;
+};
+
+/* "text", "json", "pidzero-json", "pidzero-map" (NULL = text). -1 when unknown. */
+int log_format_kind_from_name(const char *name);
+
+/* An upper bound of the bytes log_format_write() needs for this record. */
+size_t log_format_bound(const struct log_format *format, const struct log_record *record);
+/* Writes the line (no newline, no NUL) into out, which has log_format_bound() bytes.
+ * Returns the length written. */
+size_t log_format_write(struct log_format *format, const struct log_record *record, char *out);
+
+#endif
