@@ -96,6 +96,7 @@ struct service_conf {
 	struct env_level env;
 	bool vital;                /* pidzero: the container stops when this exits */
 	bool shell_command;        /* pidzero: run via /bin/sh -c (command is a shell string) */
+	char **exec_args;          /* CONSOLE: argv given directly (expanded, never split) */
 };
 
 struct logging_conf {
@@ -174,5 +175,41 @@ void config_init_defaults(struct config *config);
 void config_free(struct config *config);
 const struct service_conf *config_find_service(const struct config *config, const char *name);
 const char *service_type_name(enum service_type type);
+
+/* Added by the conf layer (helpers other layers need). */
+/* The enum value for "simple", "forking"...; -1 when unknown. */
+int service_type_from_name(const char *name);
+/* A service with every default chaperone gives it (name, command still NULL). Free with
+ * service_conf_free(); the same pair exists for logging sections. */
+void service_conf_init_defaults(struct service_conf *service);
+void service_conf_free(struct service_conf *service);
+void logging_conf_init_defaults(struct logging_conf *logging);
+void logging_conf_free(struct logging_conf *logging);
+/* The effective value of a key that falls back to settings, then to chaperone's default
+ * (process_timeout: simple/forking 30, oneshot 60, notify 300; startup_pause 0.5; idle 1.0). */
+bool service_ignore_failures(const struct service_conf *service,
+			     const struct settings_conf *settings);
+bool service_debug(const struct service_conf *service, const struct settings_conf *settings);
+double service_process_timeout(const struct service_conf *service,
+			       const struct settings_conf *settings);
+double service_startup_pause(const struct service_conf *service,
+			     const struct settings_conf *settings);
+double service_idle_delay(const struct service_conf *service, const struct settings_conf *settings);
+/* chaperone's boolean strings, for `enabled` after expansion: y/yes/true/on -> true,
+ * n/no/false/off/"" -> false (case-insensitive, blanks around ignored); -1 otherwise. */
+int conf_bool_from_string(const char *text, bool *value);
+/* Python's int() on a string (for `port` after expansion); -1 when it is not an integer. */
+int conf_int_from_string(const char *text, long *value);
+/* A signal from "SIGTERM"/"sigterm"/"15" as chaperone accepts it ("TERM" is not); -1 if none. */
+int conf_signal_from_name(const char *name);
+const char *conf_signal_name(int signo);
+
+void strlist_append(struct strlist *list, const char *text);
+bool strlist_contains(const struct strlist *list, const char *text);
+void strlist_free(struct strlist *list);
+/* Sets name (keeping its place when already set, as a Python dict does). */
+void env_map_set(struct env_map *map, const char *name, const char *value,
+		 const struct conf_origin *origin);
+void env_level_free(struct env_level *level);
 
 #endif
