@@ -1,1 +1,426 @@
-/* placeholder until the core lands */
+/*
+ * system.c — the whole running system: services started in dependency order (each as soon
+ * as its prerequisites are satisfied, independent ones in parallel), signals, reaping, exit
+ * detection, the staged shutdown and the exit code. Faces subscribe to its events.
+ */
+#include "system.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/child.h"
+#include "core/loop.h"
+#include "log/log.h"
+#include "svc/service.h"
+#include "system_internal.h"
+
+/* Weak: a type whose file is not linked in is reported as unavailable, not a link error. */
+extern const struct service_ops notify_ops __attribute__((weak));
+extern const struct service_ops inetd_ops __attribute__((weak));
+extern const struct service_ops cron_ops __attribute__((weak));
+
+static const struct service_ops *type_ops(enum service_type type)
+{
+	switch (type) {
+	case SERVICE_SIMPLE:
+		return &simple_ops;
+	case SERVICE_FORKING:
+		return &forking_ops;
+	case SERVICE_ONESHOT:
+		return &oneshot_ops;
+	case SERVICE_NOTIFY:
+		return &notify_ops;
+	case SERVICE_INETD:
+		return &inetd_ops;
+	case SERVICE_CRON:
+		return &cron_ops;
+	default:
+		return NULL;
+	}
+}
+
+void service_init_timers(struct service *svc);
+
+/* ---- small accessors ---- */
+
+size_t system_service_count(const struct system *s) { return s->nservices; }
+struct service *system_service_at(const struct system *s, size_t i) { return &s->services[i]; }
+struct loop *system_loop(const struct system *s) { return s->loop; }
+struct logger *system_logger(const struct system *s) { return s->logger; }
+struct child_table *system_children(const struct system *s) { return s->children; }
+const struct config *system_config(const struct system *s) { return s->config; }
+const struct graph *system_graph(const struct system *s) { return &s->graph; }
+uint64_t system_started_at_ms(const struct system *s) { return s->started_ms; }
+unsigned long system_orphans_reaped(const struct system *s) { return s->orphans; }
+int system_fatal_errno(const struct system *s) { return s->fatal_errno; }
+enum system_phase system_phase(const struct system *s) { return s->phase; }
+const char *system_default_user(const struct system *s) { return s->params.default_user; }
+unsigned system_next_serial(struct system *s) { return ++s->serial; }
+
+struct service *system_find_service(const struct system *s, const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < s->nservices; i++) {
+		const char *svc_name = s->services[i].conf->name;
+		if (strcmp(svc_name, name) == 0)
+			return &s->services[i];
+		/* "foo" finds "foo.service", as chaperone's commands do */
+		if (strncmp(svc_name, name, len) == 0 && strcmp(svc_name + len, ".service") == 0)
+			return &s->services[i];
+	}
+	return NULL;
+}
+
+void system_subscribe(struct system *s, system_event_fn *fn, void *arg)
+{
+	if (s->nsubscribers < MAX_SUBSCRIBERS)
+		s->subscribers[s->nsubscribers++] = (struct subscriber){fn, arg};
+}
+
+static void publish(struct system *s, enum system_event event, struct service *svc)
+{
+	for (size_t i = 0; i < s->nsubscribers; i++)
+		s->subscribers[i].fn(s, event, svc, s->subscribers[i].arg);
+}
+
+static bool truthy(const char *value)
+{
+	static const char *const yes[] = {"y", "yes", "true", "on", "1"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(value, yes[i]) == 0)
+			return true;
+	return false;
+}
+
+/* ---- start orchestration ---- */
+
+/* Satisfied: dependents may start. A failure with ignore_failures counts, as chaperone. */
+static bool satisfied(const struct service *svc)
+{
+	return svc->started || !svc->enabled || svc->state == SVC_DISABLED ||
+	       (svc->state == SVC_FAILED && svc_ignore_failures(svc));
+}
+
+static bool in_group(const struct service *svc, const char *group)
+{
+	for (size_t i = 0; i < svc->conf->service_groups.count; i++)
+		if (strcmp(svc->conf->service_groups.items[i], group) == 0)
+			return true;
+	return false;
+}
+
+static bool prerequisites_met(struct system *s, const struct service *svc)
+{
+	for (size_t i = 0; i < s->graph.nprereqs[svc->index]; i++) {
+		const struct service *pre = &s->services[s->graph.prereqs[svc->index][i]];
+		if (pre->state == SVC_WAITING || pre->state == SVC_STARTING || !satisfied(pre))
+			return false;
+	}
+	return true;
+}
+
+static void idle_release(struct loop *loop, void *arg);
+
+static void try_spawn(struct system *s, struct service *svc)
+{
+	if (svc->state != SVC_WAITING || !prerequisites_met(s, svc) || s->phase >= PHASE_STOPPING)
+		return;
+	/* chaperone: the first IDLE-group service to start waits idle_delay, once per run. */
+	if (in_group(svc, "IDLE") && !s->idle_released) {
+		if (!loop_timer_armed(&s->idle_timer)) {
+			double delay = svc->conf->idle_delay >= 0 ? svc->conf->idle_delay
+								  : s->config->settings.idle_delay;
+			loop_timer_start(s->loop, &s->idle_timer, (uint64_t)(delay * 1000));
+		}
+		return;
+	}
+	s->start_attempted = true;
+	service_dispatch(svc, SVC_EV_SPAWN);
+}
+
+static void idle_release(struct loop *loop, void *arg)
+{
+	struct system *s = arg;
+	s->idle_released = true;
+	for (size_t i = 0; i < s->nservices; i++)
+		try_spawn(s, &s->services[i]);
+}
+
+static void check_all_started(struct system *s)
+{
+	if (s->phase != PHASE_STARTING)
+		return;
+	for (size_t i = 0; i < s->nservices; i++)
+		if (s->services[i].state == SVC_WAITING || s->services[i].state == SVC_STARTING)
+			return;
+	s->phase = PHASE_RUNNING;
+	size_t started = 0, failed = 0;
+	for (size_t i = 0; i < s->nservices; i++) {
+		started += s->services[i].started;
+		failed += s->services[i].state == SVC_FAILED;
+	}
+	tend_log(s->logger, LOG_SEVERITY_INFO, "start-up finished: %zu started, %zu failed", started,
+		 failed);
+	publish(s, SYSTEM_EV_ALL_STARTED, NULL);
+}
+
+int system_request_start(struct system *s, struct service *svc)
+{
+	if (!svc->enabled || s->phase >= PHASE_STOPPING)
+		return -1;
+	service_dispatch(svc, SVC_EV_REQUEST);
+	try_spawn(s, svc);
+	return 0;
+}
+
+void system_request_stop(struct system *s, struct service *svc)
+{
+	service_dispatch(svc, SVC_EV_STOP);
+}
+
+int system_start(struct system *s)
+{
+	s->phase = PHASE_STARTING;
+	s->started_ms = loop_now_ms();
+	for (size_t i = 0; i < s->nservices; i++) {
+		struct service *svc = &s->services[i];
+		if (!svc->enabled) {
+			svc->state = SVC_DISABLED;
+			tend_log(s->logger, LOG_SEVERITY_INFO, "%s not enabled", svc->conf->name);
+		}
+	}
+	for (size_t i = 0; i < s->graph.count; i++) {
+		struct service *svc = &s->services[s->graph.order[i]];
+		if (svc->enabled)
+			service_dispatch(svc, SVC_EV_REQUEST);
+	}
+	for (size_t i = 0; i < s->graph.count; i++)
+		try_spawn(s, &s->services[s->graph.order[i]]);
+	check_all_started(s);
+	system_check_exit(s);
+	return 0;
+}
+
+void system_service_changed(struct system *s, struct service *svc, enum service_state old)
+{
+	if (svc->state == old && svc->state != SVC_SCHEDULED)
+		return;
+	publish(s, SYSTEM_EV_SERVICE_CHANGED, svc);
+	if (s->phase == PHASE_STOPPING) {
+		shutdown_progress(s);
+		return;
+	}
+	if (satisfied(svc) && svc->state != SVC_WAITING && svc->state != SVC_STARTING) {
+		for (size_t i = 0; i < s->ndependents[svc->index]; i++)
+			try_spawn(s, &s->services[s->dependents[svc->index][i]]);
+	}
+	check_all_started(s);
+	system_check_exit(s);
+}
+
+void system_service_failed(struct system *s, struct service *svc, const char *why)
+{
+	if (s->phase >= PHASE_STOPPING)
+		return;
+	if (svc == s->console && svc->last_exec_errno == 0)
+		svc->last_exec_errno = errno;
+	if (svc_ignore_failures(svc) && !svc->conf->vital) {
+		tend_log(s->logger, LOG_SEVERITY_WARNING, "%s (failure ignored)", why);
+		return;
+	}
+	tend_log(s->logger, LOG_SEVERITY_ERR, "%s", why);
+	char reason[600];
+	snprintf(reason, sizeof(reason), "%s failed: %s", svc->conf->name, why);
+	s->fatal = true;
+	s->fatal_errno = svc->conf->vital ? 0 : 8; /* chaperone: 8 for a failed process */
+	publish(s, SYSTEM_EV_FATAL, svc);
+	system_shutdown(s, reason, EXIT_SERVICE_FAILED);
+}
+
+void system_publish_stopping(struct system *s);
+void system_publish_stopping(struct system *s)
+{
+	publish(s, SYSTEM_EV_STOPPING, NULL);
+}
+
+/* ---- reaping and exit detection ---- */
+
+static bool has_children(void)
+{
+	siginfo_t info;
+	memset(&info, 0, sizeof(info));
+	return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0 || errno != ECHILD;
+}
+
+void system_reap(struct system *s)
+{
+	bool none;
+	child_reap_all(s->children, &s->orphans, &none);
+}
+
+void system_check_exit(struct system *s)
+{
+	if (s->phase != PHASE_RUNNING || !s->config->settings.detect_exit)
+		return;
+	if (!s->start_attempted) {
+		tend_log(s->logger, LOG_SEVERITY_WARNING,
+			 "No service startups attempted (all disabled?) - exiting due to 'detect_exit=true'");
+		system_shutdown(s, "nothing to run", -1);
+		return;
+	}
+	bool scheduled = false;
+	for (size_t i = 0; i < s->nservices; i++) {
+		enum service_state st = s->services[i].state;
+		if (st == SVC_STARTING || st == SVC_WAITING || st == SVC_BACKOFF || st == SVC_STOPPING)
+			return;
+		if (st == SVC_SCHEDULED)
+			scheduled = true;
+	}
+	if (child_table_count(s->children) > 0 || has_children())
+		return;
+	if (scheduled) {
+		if (!s->told_scheduled) {
+			tend_log(s->logger, LOG_SEVERITY_INFO,
+				 "system will remain active since there are scheduled services");
+			s->told_scheduled = true;
+		}
+		return;
+	}
+	tend_log(s->logger, LOG_SEVERITY_INFO, "no child processes present; shutting down");
+	system_shutdown(s, "no processes left (detect_exit)", -1);
+}
+
+static void on_signal(struct loop *loop, const struct signalfd_siginfo *info, void *arg)
+{
+	struct system *s = arg;
+	int signo = (int)info->ssi_signo;
+	switch (signo) {
+	case SIGCHLD:
+		system_reap(s);
+		if (s->phase == PHASE_STOPPING)
+			shutdown_progress(s);
+		else
+			system_check_exit(s);
+		return;
+	case SIGTERM:
+		system_shutdown(s, "SIGTERM received", -1);
+		return;
+	case SIGINT:
+		if (s->console && s->console->pid)
+			service_signal(s->console, SIGINT);
+		system_shutdown(s, "SIGINT received (Ctrl-C)", 128 + SIGINT);
+		return;
+	case SIGPIPE:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		return; /* meaningless for an init */
+	default:
+		/* Forward what a container receives to the controlling command. */
+		if (s->console && (s->console->pid || s->console->attached_pid))
+			service_signal(s->console, signo);
+		else if (s->params.debug)
+			tend_log(s->logger, LOG_SEVERITY_DEBUG, "signal %s ignored (no command)",
+				 signal_name(signo) ?: "?");
+		return;
+	}
+}
+
+/* ---- construction ---- */
+
+static int build_dependents(struct system *s)
+{
+	s->dependents = calloc(s->nservices, sizeof(*s->dependents));
+	s->ndependents = calloc(s->nservices, sizeof(*s->ndependents));
+	if (!s->dependents || !s->ndependents)
+		return -1;
+	for (size_t i = 0; i < s->nservices; i++)
+		for (size_t k = 0; k < s->graph.nprereqs[i]; k++) {
+			size_t pre = s->graph.prereqs[i][k];
+			size_t *grown = realloc(s->dependents[pre], (s->ndependents[pre] + 1) * sizeof(size_t));
+			if (!grown)
+				return -1;
+			s->dependents[pre] = grown;
+			s->dependents[pre][s->ndependents[pre]++] = i;
+		}
+	return 0;
+}
+
+struct system *system_new(struct loop *loop, struct logger *logger, const struct system_params *params)
+{
+	struct system *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->loop = loop;
+	s->logger = logger;
+	s->params = *params;
+	s->requested_exit = -1;
+	s->config = params->config;
+	s->children = child_table_new();
+	loop_timer_init(&s->idle_timer, idle_release, s);
+	loop_timer_init(&s->shutdown_timer, shutdown_timer_fired, s);
+	struct conf_errors errors = {0};
+	if (!s->children || graph_build(s->config, &s->graph, &errors) < 0) {
+		conf_errors_print(&errors, stderr);
+		conf_errors_free(&errors);
+		system_free(s);
+		return NULL;
+	}
+	s->nservices = s->config->nservices;
+	s->services = calloc(s->nservices ? s->nservices : 1, sizeof(*s->services));
+	if (!s->services || build_dependents(s) < 0) {
+		system_free(s);
+		return NULL;
+	}
+	for (size_t i = 0; i < s->nservices; i++) {
+		struct service *svc = &s->services[i];
+		svc->system = s;
+		svc->conf = &s->config->services[i];
+		svc->index = i;
+		svc->ops = type_ops(svc->conf->type);
+		svc->last_status = -1;
+		svc->restarts_left = -1;
+		svc->attach_pidfd = -1;
+		svc->short_name = strndup(svc->conf->name, strcspn(svc->conf->name, "."));
+		svc->enabled = truthy(svc->conf->enabled ? svc->conf->enabled : "true");
+		if (!svc->ops) {
+			tend_log(logger, LOG_SEVERITY_ERR, "%s: service type '%s' is not available in this build",
+				 svc->conf->name, service_type_name(svc->conf->type));
+			svc->enabled = false;
+		}
+		if (params->disable_services && strcmp(svc->conf->name, "CONSOLE") != 0)
+			svc->enabled = false;
+		if (strcmp(svc->conf->name, "CONSOLE") == 0) {
+			s->console = svc;
+			svc->force_inherit_output = true;
+		}
+		service_init_timers(svc);
+	}
+	loop_on_signal(loop, on_signal, s);
+	return s;
+}
+
+void system_free(struct system *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nservices; i++) {
+		free(s->services[i].short_name);
+		free(s->services[i].type_data);
+		if (s->dependents)
+			free(s->dependents[i]);
+	}
+	free(s->dependents);
+	free(s->ndependents);
+	free(s->services);
+	graph_free(&s->graph);
+	child_table_free(s->children);
+	free(s);
+}

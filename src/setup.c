@@ -1,0 +1,303 @@
+/*
+ * setup.c — what tend does before its loop starts and after it ends: the PID 1 check,
+ * interactive mode, users, configuration (chaperone.d or pidzero), the CONSOLE service for
+ * the controlling command, then the loop, and the exit code.
+ */
+#include "setup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "conf/graph.h"
+#include "core/child.h"
+#include "core/loop.h"
+#include "faces.h"
+#include "log/log.h"
+#include "options.h"
+#include "svc/launch.h"
+#include "system.h"
+#include "users.h"
+
+static bool path_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+static int level_from_name(const char *name)
+{
+	static const char *const levels[] = {"emerg", "alert", "crit", "err", "warn", "notice", "info",
+					     "debug"};
+	if (strcmp(name, "warning") == 0)
+		return 4;
+	if (strcmp(name, "error") == 0)
+		return 3;
+	for (int i = 0; i < 8; i++)
+		if (strcmp(name, levels[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* pidzero: --pidzero DIR, or auto-detected when no chaperone config exists. */
+static const char *pidzero_dir(const struct options *o, const char *config_path, char *buf,
+			       size_t len)
+{
+	if (o->pidzero)
+		return o->pidzero;
+	if (o->config || path_exists(config_path))
+		return NULL;
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, len, "%s/daemons.json", self);
+			if (path_exists(buf)) {
+				snprintf(buf, len, "%s", self);
+				return buf;
+			}
+		}
+	}
+	if (path_exists("/etc/pidzero/daemons.json"))
+		return "/etc/pidzero";
+	return NULL;
+}
+
+static int load_configuration(const struct options *o, const char *home, struct config *config)
+{
+	struct conf_errors errors = {0};
+	char path[4096], pz[4096];
+	const char *spec = o->config;
+	if (!spec)
+		spec = path_exists("/etc/tend.d") ? "/etc/tend.d" : "/etc/chaperone.d";
+	/* chaperone: relative to the --user's home (or /). */
+	if (spec[0] == '/')
+		snprintf(path, sizeof(path), "%s", spec);
+	else
+		snprintf(path, sizeof(path), "%s/%s", home ? home : "", spec);
+
+	int rc;
+	const char *dir = pidzero_dir(o, path, pz, sizeof(pz));
+	if (dir) {
+		char daemons[4096], conf[4096];
+		snprintf(daemons, sizeof(daemons), "%s/daemons.json", dir);
+		snprintf(conf, sizeof(conf), "%s/config.json", dir);
+		rc = conf_load_pidzero(daemons, path_exists(conf) ? conf : NULL, config, &errors);
+	} else {
+		struct conf_load_options load = {.path = path};
+		rc = conf_load(&load, config, &errors);
+	}
+	if (rc < 0 || errors.count) {
+		conf_errors_print(&errors, stderr);
+		fprintf(stderr, "Configuration Error: %zu problem%s found; nothing was started\n",
+			errors.count, errors.count == 1 ? "" : "s");
+		conf_errors_free(&errors);
+		return -1;
+	}
+	return 0;
+}
+
+/* The controlling command becomes the CONSOLE service, as chaperone defines it. */
+static int add_console(struct config *config, char **command, bool tty, bool kill_switch, bool task)
+{
+	struct service_conf *grown = realloc(config->services, (config->nservices + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	config->services = grown;
+	struct service_conf *c = &config->services[config->nservices++];
+	memset(c, 0, sizeof(*c));
+	c->name = strdup("CONSOLE");
+	c->type = SERVICE_SIMPLE;
+	size_t n = 0;
+	while (command[n])
+		n++;
+	c->exec_args = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		c->exec_args[i] = strdup(command[i]);
+	c->command = strdup(command[0]);
+	c->enabled = strdup("true");
+	c->ignore_failures = !task;
+	c->service_groups.items = calloc(1, sizeof(char *));
+	c->service_groups.items[0] = strdup("IDLE");
+	c->service_groups.count = 1;
+	c->restart_limit = 5;
+	c->restart_delay = 3;
+	c->restart_delay_max = 60;
+	c->exit_kills = kill_switch;
+	c->kill_signal = tty ? SIGHUP : SIGTERM;
+	c->setpgrp = !tty;
+	c->process_timeout = -1;
+	c->startup_pause = 0; /* the command is running once spawned */
+	c->idle_delay = -1;
+	c->debug = CONF_UNSET;
+	c->stdout_mode = strdup("inherit");
+	c->stderr_mode = strdup("inherit");
+	return 0;
+}
+
+static void apply_options(const struct options *o, struct config *config)
+{
+	if (o->ignore_failures)
+		config->settings.ignore_failures = true;
+	if (o->no_syslog)
+		config->settings.enable_syslog = false;
+	if (o->debug)
+		config->settings.debug = true;
+	if (o->syslog_socket) {
+		free(config->settings.syslog_socket);
+		config->settings.syslog_socket = strdup(o->syslog_socket);
+	}
+	if (o->control_socket) {
+		free(config->settings.control_socket);
+		config->settings.control_socket = strdup(o->control_socket);
+	}
+	if (o->no_console_log)
+		for (size_t i = 0; i < config->nloggings; i++)
+			config->loggings[i].to_stdout = config->loggings[i].to_stderr = false;
+}
+
+static int print_dependencies(struct config *config)
+{
+	struct graph graph;
+	struct conf_errors errors = {0};
+	if (graph_build(config, &graph, &errors) < 0) {
+		conf_errors_print(&errors, stderr);
+		conf_errors_free(&errors);
+		return EXIT_CONFIG;
+	}
+	char *text = graph_describe(config, &graph);
+	fputs(text ? text : "", stdout);
+	free(text);
+	graph_free(&graph);
+	return EXIT_OK;
+}
+
+int setup_and_run(struct options *o)
+{
+	bool is_pid1 = getpid() == 1;
+	bool inspect_only = o->check_config || o->show_dependencies;
+	if (!is_pid1 && !o->force && !inspect_only) {
+		fprintf(stderr, "Normally, tend expects to run as PID 1 in the 'init' role.\n"
+				"If you want to run it as a supervisor anyway, use --force "
+				"(it then becomes a child subreaper).\n");
+		return EXIT_CONFIG;
+	}
+	bool tty = isatty(0);
+	setenv("_CHAP_INTERACTIVE", tty ? "1" : "0", 1);
+	if (o->task) {
+		if (!o->command) {
+			fprintf(stderr, "tend: --task requires a command\n");
+			return EXIT_CONFIG;
+		}
+		o->disable_services = true;
+		if (!o->debug)
+			o->no_console_log = true;
+		o->exitkills = true;
+		setenv("_CHAP_TASK_MODE", "1", 1);
+	}
+	if (o->disable_services && !o->command && !inspect_only) {
+		fprintf(stderr, "tend: --disable-services requires a command\n");
+		return EXIT_CONFIG;
+	}
+	bool kill_switch = o->exitkills || (!o->no_exitkills && tty);
+
+	struct user_setup user = {0};
+	if (users_setup(o, &user) < 0)
+		return EXIT_CONFIG;
+
+	struct config config;
+	config_init_defaults(&config);
+	if (load_configuration(o, user.home, &config) < 0) {
+		config_free(&config);
+		users_free(&user);
+		return EXIT_CONFIG;
+	}
+	apply_options(o, &config);
+	if (o->check_config) {
+		char *json = config_to_json(&config);
+		puts(json ? json : "{}");
+		free(json);
+		config_free(&config);
+		users_free(&user);
+		return EXIT_OK;
+	}
+	if (o->show_dependencies) {
+		int rc = print_dependencies(&config);
+		config_free(&config);
+		users_free(&user);
+		return rc;
+	}
+	if (o->command && add_console(&config, o->command, tty, kill_switch, o->task) < 0) {
+		config_free(&config);
+		return EXIT_INTERNAL;
+	}
+	if (config.nservices == 0) {
+		fprintf(stderr, "tend: nothing to do: no services are configured and no command was given\n");
+		config_free(&config);
+		users_free(&user);
+		return EXIT_CONFIG;
+	}
+	if (!is_pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		perror("tend: prctl(PR_SET_CHILD_SUBREAPER)");
+		return EXIT_INTERNAL;
+	}
+
+	struct loop *loop = loop_new();
+	if (!loop) {
+		perror("tend: event loop");
+		return EXIT_INTERNAL;
+	}
+	struct logger_options log_options = {
+		.forced_level = o->log_level ? level_from_name(o->log_level) : -1,
+		.no_console_log = o->no_console_log,
+		.debug = o->debug,
+		.enable_syslog = config.settings.enable_syslog && !o->no_syslog,
+		.program = "tend",
+	};
+	if (o->log_level && log_options.forced_level < 0) {
+		fprintf(stderr, "tend: --log-level: unknown level '%s' (allowed: emerg alert crit err "
+				"warn notice info debug)\n", o->log_level);
+		return EXIT_USAGE;
+	}
+	struct logger *logger = logger_new(loop, &log_options);
+	struct system_params params = {
+		.config = &config,
+		.tty = tty,
+		.kill_switch = kill_switch,
+		.task = o->task,
+		.disable_services = o->disable_services,
+		.ignore_failures = o->ignore_failures,
+		.debug = o->debug,
+		.is_pid1 = is_pid1,
+		.default_user = user.name,
+		.command = o->command,
+	};
+	struct system *system = logger ? system_new(loop, logger, &params) : NULL;
+	if (!system) {
+		fprintf(stderr, "tend: could not set up the system\n");
+		return EXIT_CONFIG;
+	}
+	logger_configure(logger, &config);
+	struct faces *faces = faces_start(system, &config);
+	tend_log(logger, LOG_SEVERITY_INFO, "tend version %s, ready.", TEND_VERSION);
+	system_start(system);
+	if (loop_run(loop) < 0)
+		tend_log(logger, LOG_SEVERITY_ERR, "event loop failed: %s", strerror(errno));
+	int code = system_exit_code(system);
+	faces_stop(faces);
+	logger_flush(logger, 2000);
+	system_free(system);
+	logger_free(logger);
+	loop_free(loop);
+	config_free(&config);
+	users_free(&user);
+	return code;
+}

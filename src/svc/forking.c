@@ -1,0 +1,180 @@
+/*
+ * forking.c — a launcher that daemonizes: it must exit 0 within process_timeout. The daemon
+ * is then followed by its pidfile (waited for, with the same timeout), or, without one, by
+ * adopting the launcher's orphans: as PID 1 (or subreaper) tend becomes the parent of the
+ * daemon once its launcher is gone, so tend's own unclaimed children are the daemon. The
+ * service ends when every adopted process has ended.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/child.h"
+#include "log/log.h"
+#include "svc/attach.h"
+#include "svc/service.h"
+#include "system.h"
+
+/* Adoption scans at these delays after the launcher exits (a double fork takes a moment). */
+static const unsigned adopt_delays_ms[] = {0, 20, 100, 400, 1500};
+#define ADOPT_SCANS (sizeof(adopt_delays_ms) / sizeof(adopt_delays_ms[0]))
+
+struct forking_state {
+	bool launcher_done;
+	unsigned scans;
+	size_t adopted;          /* adopted pids still alive */
+	int last_status;
+};
+
+static struct forking_state *state_of(struct service *svc)
+{
+	if (!svc->type_data)
+		svc->type_data = calloc(1, sizeof(struct forking_state));
+	return svc->type_data;
+}
+
+static int forking_start(struct service *svc)
+{
+	struct forking_state *st = state_of(svc);
+	if (!st) {
+		service_start_failed(svc, "%s: out of memory", svc->conf->name);
+		return -1;
+	}
+	memset(st, 0, sizeof(*st));
+	if (service_spawn(svc, NULL, -1, -1, -1, NULL) < 0)
+		return -1;
+	loop_timer_start(system_loop(svc->system), &svc->timer,
+			 (uint64_t)(svc_process_timeout(svc) * 1000));
+	return 0;
+}
+
+static void adopted_exited(pid_t pid, int status, void *arg)
+{
+	struct service *svc = arg;
+	struct forking_state *st = state_of(svc);
+	st->last_status = status;
+	if (st->adopted)
+		st->adopted--;
+	if (st->adopted == 0 && svc->state != SVC_STARTING)
+		service_process_ended(svc, status);
+}
+
+/* Claim tend's children that nobody watches: the launcher's daemon(s). */
+static size_t adopt_orphans(struct service *svc)
+{
+	struct forking_state *st = state_of(svc);
+	pid_t self = getpid();
+	size_t found = 0;
+	DIR *proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	struct dirent *d;
+	while ((d = readdir(proc))) {
+		char *end;
+		long pid = strtol(d->d_name, &end, 10);
+		if (*end || pid <= 1)
+			continue;
+		char path[64], buf[512];
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		char *close_paren = strrchr(buf, ')');
+		if (!close_paren)
+			continue;
+		char state;
+		int ppid;
+		if (sscanf(close_paren + 2, "%c %d", &state, &ppid) != 2 || ppid != self)
+			continue;
+		if (state == 'Z' || child_is_watched(system_children(svc->system), (pid_t)pid))
+			continue;
+		child_watch(system_children(svc->system), (pid_t)pid, adopted_exited, svc);
+		if (!svc->attached_pid)
+			svc->attached_pid = (pid_t)pid;
+		st->adopted++;
+		found++;
+	}
+	closedir(proc);
+	return found;
+}
+
+static void forking_on_timer(struct service *svc)
+{
+	struct forking_state *st = state_of(svc);
+	if (svc->state != SVC_STARTING)
+		return;
+	if (!st->launcher_done) {
+		service_start_failed(svc, "%s: launcher did not exit within %gs", svc->conf->name,
+				     svc_process_timeout(svc));
+		return;
+	}
+	if (svc->conf->pidfile) {
+		switch (attach_poll_pidfile(svc)) {
+		case ATTACH_FOUND:
+			service_dispatch(svc, SVC_EV_UP);
+			break;
+		case ATTACH_WAITING:
+			break;
+		case ATTACH_TIMED_OUT:
+			service_start_failed(svc, "%s: pidfile %s did not appear within %gs",
+					     svc->conf->name, svc->conf->pidfile,
+					     svc_process_timeout(svc));
+		}
+		return;
+	}
+	adopt_orphans(svc);
+	if (st->adopted) {
+		tend_log(system_logger(svc->system), LOG_SEVERITY_INFO,
+			 "%s: following daemon pid %d", svc->conf->name, (int)svc->attached_pid);
+		service_dispatch(svc, SVC_EV_UP);
+		return;
+	}
+	if (++st->scans < ADOPT_SCANS) {
+		loop_timer_start(system_loop(svc->system), &svc->timer, adopt_delays_ms[st->scans]);
+		return;
+	}
+	tend_log(system_logger(svc->system), LOG_SEVERITY_WARNING,
+		 "%s: launcher exited but no daemon process was found to follow", svc->conf->name);
+	service_dispatch(svc, SVC_EV_DONE);
+}
+
+static void forking_on_exit(struct service *svc, pid_t pid, int status)
+{
+	struct forking_state *st = state_of(svc);
+	char how[64];
+	if (svc->state == SVC_STARTING && !st->launcher_done && !svc->stop_requested) {
+		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+			service_start_failed(svc, "%s: system startup cancelled: launcher failed with '%s'",
+					     svc->conf->name, child_status_describe(status, how, sizeof(how)));
+			return;
+		}
+		st->launcher_done = true;
+		attach_begin(svc);
+		loop_timer_start(system_loop(svc->system), &svc->timer, 0);
+		return;
+	}
+	/* The attached daemon (pidfile) ended, or we were stopping. */
+	if (!svc->attached_pid && !svc->pid && !st->adopted)
+		service_process_ended(svc, status);
+}
+
+static void forking_release(struct service *svc)
+{
+	attach_release(svc);
+	free(svc->type_data);
+	svc->type_data = NULL;
+}
+
+const struct service_ops forking_ops = {
+	.name = "forking",
+	.start = forking_start,
+	.on_exit = forking_on_exit,
+	.on_timer = forking_on_timer,
+	.release = forking_release,
+};

@@ -1,0 +1,34 @@
+/*
+ * launch.h — what a service launch needs, resolved from its configuration at launch time
+ * (chaperone expands directives late): argv, environment, user, directory, output modes.
+ */
+#ifndef TEND_SVC_LAUNCH_H
+#define TEND_SVC_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct service;
+
+struct launch {
+	char **argv;
+	char **envp;
+	char *directory;
+	bool has_user;
+	uid_t uid;
+	gid_t gid;
+	char *user_name;
+	char *stdout_mode;
+	char *stderr_mode;
+};
+
+int launch_prepare(struct service *svc, const char *const *extra_env, struct launch *launch,
+		   char *err, size_t errlen);
+void launch_free(struct launch *launch);
+
+/* Resolve a user given by name or number (and an optional group) as chaperone does. */
+int launch_resolve_user(const char *user, const char *group, uid_t *uid, gid_t *gid,
+			char **name, char **home, char *err, size_t errlen);
+
+#endif
