@@ -1,0 +1,469 @@
+/*
+ * expand.c — the expansion engine: what one `$(...)` expression gives, and the expansion of
+ * a whole environment (chaperone's Environment._expand_into, _recurse and expanded()).
+ *
+ * Expanding an environment fills a "result" map. A variable is seeded there with its raw
+ * value before its own value is expanded, so a cycle (A uses B uses A) stops at the raw
+ * value instead of looping; which variable ends up holding what in a cycle therefore
+ * depends on the order, which is sorted by name as in chaperone. A reference to the variable
+ * being expanded (PATH in `PATH: /x:$(PATH)`) reads the value of the level above instead
+ * (env->shadow). Directives are expanded against an already expanded env, where every
+ * defined variable is simply looked up.
+ *
+ * Two details reproduce chaperone's tests/env_expand.py outcomes exactly: a variable first
+ * reached through `:+` is computed but not kept in the result (it is expanded again later
+ * at its own turn), and a reference inside an operator's branch text is not a
+ * self-reference (inside PATH's value, `$(X:-$(PATH))` gives PATH's raw value).
+ */
+#include "conf/expand.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/backtick.h"
+
+static const struct expand_syntax expand_default_syntax = {"$", "({"};
+
+struct expander {
+	struct env *source; /* the variables being expanded (raw values) */
+	struct env *result; /* what is expanded so far; == source for directives */
+	const struct expand_options *options;
+	const struct expand_syntax *syntax;
+	size_t budget; /* bytes left to produce */
+	size_t steps;  /* expressions left to evaluate */
+	int depth;
+	char *error;
+};
+
+static int expand_recurse(struct expander *x, const char *text, size_t len, const char *parent,
+			  struct expand_buf *out);
+
+static int expand_fail(struct expander *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int expand_fail(struct expander *x, const char *fmt, ...)
+{
+	if (x->error)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&x->error, fmt, ap) < 0)
+		x->error = NULL;
+	va_end(ap);
+	return -1;
+}
+
+/* After a failed append: say why, unless a message is already there. */
+static int expand_fail_append(struct expander *x)
+{
+	if (errno == E2BIG)
+		return expand_fail(x, "expansion too large (more than %u bytes produced)",
+				   EXPAND_MAX_OUTPUT);
+	return expand_fail(x, "out of memory while expanding");
+}
+
+static struct expand_buf expand_buf_for(struct expander *x)
+{
+	struct expand_buf buf = {NULL, 0, 0, &x->budget};
+	return buf;
+}
+
+/* Bare `cmd` in a text that was already scanned for expressions. */
+static int expand_backticks(struct expander *x, const char *text, size_t len,
+			    struct expand_buf *out)
+{
+	size_t copied = 0, pos = 0;
+	const char *tick;
+	while (pos < len && (tick = memchr(text + pos, '`', len - pos))) {
+		size_t open = (size_t)(tick - text);
+		const char *end = memchr(text + open + 1, '`', len - open - 1);
+		if (!end)
+			break;
+		size_t close = (size_t)(end - text);
+		if (close == open + 1) { /* `` is not a command; the second tick may open one */
+			pos = open + 1;
+			continue;
+		}
+		if (expand_buf_append(out, text + copied, open - copied) < 0)
+			return expand_fail_append(x);
+		char *command = strndup(text + open + 1, close - open - 1);
+		if (!command)
+			return expand_fail_append(x);
+		char *output = NULL;
+		int rc;
+		if (x->options->backtick) {
+			struct backtick_request request = {command, x->source->has_user,
+							   x->source->uid, x->source->gid};
+			output = backtick_output(x->options->backtick, &request);
+			rc = output ? expand_buf_puts(out, output) : -1;
+		} else {
+			rc = expand_buf_append(out, text + open, close + 1 - open);
+		}
+		free(output);
+		free(command);
+		if (rc < 0)
+			return expand_fail_append(x);
+		copied = pos = close + 1;
+	}
+	if (expand_buf_append(out, text + copied, len - copied) < 0)
+		return expand_fail_append(x);
+	return 0;
+}
+
+/* The value a self-reference sees: the variable as the level above expanded it, or "". */
+static char *expand_shadow_value(struct expander *x, const char *name)
+{
+	for (size_t i = 0; i < x->source->nshadow; i++) {
+		if (strcmp(x->source->shadow[i].name, name) != 0)
+			continue;
+		char *error = NULL;
+		struct env *above = env_expanded(x->source->shadow[i].source, x->options, &error);
+		if (!above) {
+			expand_fail(x, "%s", error ? error : "out of memory while expanding");
+			free(error);
+			return NULL;
+		}
+		const char *value = env_get(above, name);
+		return strdup(value ? value : "");
+	}
+	return strdup("");
+}
+
+/* "a|b\|c|d" split at bars not preceded by a backslash, into at most four parts. */
+static size_t expand_split_bars(const char *text, size_t len, const char **parts, size_t *lens)
+{
+	size_t count = 0, start = 0;
+	for (size_t i = 0; i < len && count < 3; i++) {
+		if (text[i] == '|' && (i == 0 || text[i - 1] != '\\')) {
+			parts[count] = text + start;
+			lens[count++] = i - start;
+			start = i + 1;
+		}
+	}
+	parts[count] = text + start;
+	lens[count++] = len - start;
+	return count;
+}
+
+/* text with every "\|" turned into "|", lowered when asked (for the glob match). */
+static char *expand_unbar(const char *text, size_t len, bool lower)
+{
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\\' && i + 1 < len && text[i + 1] == '|')
+			continue;
+		copy[n++] = lower ? (char)tolower((unsigned char)text[i]) : text[i];
+	}
+	copy[n] = '\0';
+	return copy;
+}
+
+static char *expand_lower(const char *text)
+{
+	return expand_unbar(text, strlen(text), true);
+}
+
+/* Expands a branch text (and its bare backticks) into out. */
+static int expand_branch(struct expander *x, const char *text, size_t len, struct expand_buf *out)
+{
+	return expand_recurse(x, text, len, NULL, out);
+}
+
+static int expand_operator_bar(struct expander *x, const char *value, const char *rest,
+			       size_t rest_len, struct expand_buf *out)
+{
+	const char *parts[4];
+	size_t lens[4];
+	size_t count = expand_split_bars(rest, rest_len, parts, lens);
+	size_t chosen;
+	if (count == 1) {
+		if (!*value)
+			return 0;
+		chosen = 0;
+	} else if (count == 2) {
+		chosen = *value ? 0 : 1;
+	} else {
+		char *pattern = expand_unbar(parts[0], lens[0], true);
+		char *subject = expand_lower(value);
+		if (!pattern || !subject) {
+			free(pattern);
+			free(subject);
+			return expand_fail(x, "out of memory while expanding");
+		}
+		chosen = fnmatch(pattern, subject, FNM_NOESCAPE) == 0 ? 1 : 2;
+		free(pattern);
+		free(subject);
+	}
+	char *branch = expand_unbar(parts[chosen], lens[chosen], false);
+	if (!branch)
+		return expand_fail(x, "out of memory while expanding");
+	int rc = expand_branch(x, branch, strlen(branch), out);
+	free(branch);
+	return rc;
+}
+
+static int expand_operator_regex(struct expander *x, const char *value, const char *rest,
+				 size_t rest_len, const char *content, size_t content_len,
+				 struct expand_buf *out)
+{
+	struct expand_regex_parts parts;
+	if (!expand_regex_split(rest, rest_len, &parts))
+		return expand_fail(x, "invalid regex replacement syntax in '%.*s'",
+				   (int)content_len, content);
+	struct expand_buf replaced = expand_buf_for(x);
+	char *error = NULL;
+	if (expand_regex_sub(&parts, value, &replaced, &error) < 0) {
+		expand_fail(x, "%s in '%.*s'", error ? error : "out of memory", (int)content_len,
+			    content);
+		free(error);
+		expand_buf_free(&replaced);
+		return -1;
+	}
+	/* chaperone expands the substituted text once more. */
+	int rc = expand_branch(x, replaced.data ? replaced.data : "", replaced.len, out);
+	expand_buf_free(&replaced);
+	return rc;
+}
+
+/* Phase 1 of an expression: the value of name, computed (and kept in the result) if needed.
+ * *literal is set when an undefined plain reference must stay as written. */
+static char *expand_lookup(struct expander *x, const char *name, bool is_reference,
+			   bool has_operator, char operator, const char * parent, bool *literal)
+{
+	*literal = false;
+	if (is_reference && parent && strcmp(parent, name) == 0)
+		return expand_shadow_value(x, name);
+	const char *cached = env_get(x->result, name);
+	if (cached)
+		return strdup(cached);
+	const char *raw = env_get(x->source, name);
+	if (!raw) {
+		if (has_operator)
+			return strdup("");
+		*literal = true;
+		return NULL;
+	}
+	char *raw_copy = strdup(raw);
+	if (!raw_copy || env_set(x->result, name, raw_copy) < 0) { /* seed: stops cycles */
+		free(raw_copy);
+		expand_fail(x, "out of memory while expanding");
+		return NULL;
+	}
+	struct expand_buf value = expand_buf_for(x);
+	if (expand_recurse(x, raw_copy, strlen(raw_copy), name, &value) < 0) {
+		free(raw_copy);
+		expand_buf_free(&value);
+		return NULL;
+	}
+	free(raw_copy);
+	char *expanded = expand_buf_take(&value);
+	if (!expanded) {
+		expand_fail(x, "out of memory while expanding");
+		return NULL;
+	}
+	if (has_operator && operator== '+') {
+		env_unset(x->result, name);
+	} else if (env_set(x->result, name, expanded) < 0) {
+		free(expanded);
+		expand_fail(x, "out of memory while expanding");
+		return NULL;
+	}
+	return expanded;
+}
+
+/* One expression: content is what lies between the brackets; whole is NULL when a variable
+ * is expanded at the top of env_expanded() rather than referenced. */
+static int expand_expression(struct expander *x, const char *content, size_t len, const char *whole,
+			     size_t whole_len, const char *parent, struct expand_buf *out)
+{
+	if (x->steps == 0)
+		return expand_fail(x, "expansion too complex (more than %u expressions)",
+				   EXPAND_MAX_STEPS);
+	x->steps--;
+	const char *colon = whole ? memchr(content, ':', len) : NULL;
+	bool has_operator = colon && colon > content && (size_t)(colon - content) + 1 < len &&
+			    colon[1] != '\0' && strchr("-|?+_/", colon[1]);
+	if (whole && !has_operator && len >= 3 && content[0] == '`' && content[len - 1] == '`')
+		return expand_recurse(x, content, len, parent, out); /* $(`cmd`) */
+
+	size_t name_len = has_operator ? (size_t)(colon - content) : len;
+	char operator= has_operator ? colon[1] : '\0';
+	const char *rest = has_operator ? colon + 2 : NULL;
+	size_t rest_len = has_operator ? len - name_len - 2 : 0;
+	char *name = strndup(content, name_len);
+	if (!name)
+		return expand_fail(x, "out of memory while expanding");
+
+	bool literal = false;
+	char *value =
+	    expand_lookup(x, name, whole != NULL, has_operator, operator, parent, &literal);
+	free(name);
+	if (literal) {
+		if (expand_buf_append(out, whole, whole_len) < 0)
+			return expand_fail_append(x);
+		return 0;
+	}
+	if (!value)
+		return x->error ? -1 : expand_fail(x, "out of memory while expanding");
+
+	int rc = 0;
+	switch (operator) {
+	case '?':
+		if (!*value) {
+			struct expand_buf message = expand_buf_for(x);
+			if (expand_branch(x, rest, rest_len, &message) == 0)
+				expand_fail(x, "%s", message.data ? message.data : "");
+			expand_buf_free(&message);
+			rc = -1;
+		} else if (expand_buf_puts(out, value) < 0) {
+			rc = expand_fail_append(x);
+		}
+		break;
+	case '/':
+		rc = expand_operator_regex(x, value, rest, rest_len, content, len, out);
+		break;
+	case '|':
+		rc = expand_operator_bar(x, value, rest, rest_len, out);
+		break;
+	case '+':
+		rc = *value ? expand_branch(x, rest, rest_len, out) : 0;
+		break;
+	case '_':
+		rc = *value ? 0 : expand_branch(x, rest, rest_len, out);
+		break;
+	case '-':
+		if (!*value)
+			rc = expand_branch(x, rest, rest_len, out);
+		else if (expand_buf_puts(out, value) < 0)
+			rc = expand_fail_append(x);
+		break;
+	default:
+		if (expand_buf_puts(out, value) < 0)
+			rc = expand_fail_append(x);
+	}
+	free(value);
+	return rc;
+}
+
+struct expand_scan_context {
+	struct expander *x;
+	const char *parent;
+};
+
+static int expand_scan_callback(void *arg, const char *content, size_t len, const char *whole,
+				size_t whole_len, struct expand_buf *out)
+{
+	struct expand_scan_context *context = arg;
+	return expand_expression(context->x, content, len, whole, whole_len, context->parent, out);
+}
+
+/* Expressions, then bare backticks (chaperone's _recurse). */
+static int expand_recurse(struct expander *x, const char *text, size_t len, const char *parent,
+			  struct expand_buf *out)
+{
+	if (x->depth >= EXPAND_MAX_DEPTH)
+		return expand_fail(x, "expansion nested deeper than %d levels", EXPAND_MAX_DEPTH);
+	x->depth++;
+	struct expand_scan_context context = {x, parent};
+	struct expand_buf scanned = expand_buf_for(x);
+	int rc = expand_scan(x->syntax, text, len, expand_scan_callback, &context, &scanned);
+	if (rc < 0 && !x->error)
+		expand_fail_append(x);
+	if (rc == 0)
+		rc = expand_backticks(x, scanned.data ? scanned.data : "", scanned.len, out);
+	expand_buf_free(&scanned);
+	x->depth--;
+	return rc;
+}
+
+static void expander_init(struct expander *x, struct env *source, struct env *result,
+			  const struct expand_options *options)
+{
+	static const struct expand_options no_options = {NULL, NULL};
+	memset(x, 0, sizeof(*x));
+	x->source = source;
+	x->result = result;
+	x->options = options ? options : &no_options;
+	x->syntax = x->options->syntax ? x->options->syntax : &expand_default_syntax;
+	x->budget = EXPAND_MAX_OUTPUT;
+	x->steps = EXPAND_MAX_STEPS;
+}
+
+char *expand_text(struct env *values, const char *text, const struct expand_options *options,
+		  char **error)
+{
+	struct expander x;
+	expander_init(&x, values, values, options);
+	struct expand_scan_context context = {&x, NULL};
+	struct expand_buf out = expand_buf_for(&x);
+	if (expand_scan(x.syntax, text, strlen(text), expand_scan_callback, &context, &out) < 0) {
+		if (!x.error)
+			expand_fail_append(&x);
+		expand_buf_free(&out);
+		*error = x.error ? x.error : strdup("out of memory while expanding");
+		return NULL;
+	}
+	char *expanded = expand_buf_take(&out);
+	if (!expanded)
+		*error = strdup("out of memory while expanding");
+	return expanded;
+}
+
+static int expand_name_order(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+struct env *expand_env(struct env *env, const struct expand_options *options, char **error)
+{
+	struct env *result = env_new();
+	const char **names = malloc((env->count ? env->count : 1) * sizeof(*names));
+	if (!result || !names) {
+		env_free(result);
+		free(names);
+		*error = strdup("out of memory while expanding");
+		return NULL;
+	}
+	for (size_t i = 0; i < env->count; i++)
+		names[i] = env->vars[i].name;
+	qsort(names, env->count, sizeof(*names), expand_name_order);
+
+	struct expander x;
+	expander_init(&x, env, result, options);
+	int rc = 0;
+	for (size_t i = 0; i < env->count && rc == 0; i++) {
+		if (env_get(result, names[i]))
+			continue; /* already expanded while expanding another one */
+		struct expand_buf ignored = expand_buf_for(&x);
+		rc = expand_expression(&x, names[i], strlen(names[i]), NULL, 0, names[i], &ignored);
+		expand_buf_free(&ignored);
+	}
+	free(names);
+
+	/* The same variables in env's order, with the expanded values. */
+	struct env *expanded = rc == 0 ? env_new() : NULL;
+	for (size_t i = 0; expanded && i < env->count; i++) {
+		const char *value = env_get(result, env->vars[i].name);
+		if (env_set(expanded, env->vars[i].name, value ? value : "") < 0) {
+			env_free(expanded);
+			expanded = NULL;
+		}
+	}
+	env_free(result);
+	if (!expanded) {
+		*error = x.error ? x.error : strdup("out of memory while expanding");
+		return NULL;
+	}
+	free(x.error);
+	expanded->has_user = env->has_user;
+	expanded->uid = env->uid;
+	expanded->gid = env->gid;
+	return expanded;
+}
