@@ -154,6 +154,51 @@ static int load_directory(const char *path, struct config *config, struct schema
 	return 0;
 }
 
+struct load_sort_entry {
+	struct conf_error error;
+	size_t file_index;
+	size_t position; /* keeps the sort stable */
+};
+
+static int load_compare_errors(const void *a, const void *b)
+{
+	const struct load_sort_entry *x = a, *y = b;
+	if (x->file_index != y->file_index)
+		return x->file_index < y->file_index ? -1 : 1;
+	if (x->error.origin.line != y->error.origin.line)
+		return x->error.origin.line < y->error.origin.line ? -1 : 1;
+	if (x->error.origin.column != y->error.origin.column)
+		return x->error.origin.column < y->error.origin.column ? -1 : 1;
+	return x->position < y->position ? -1 : x->position > y->position;
+}
+
+/* Errors are found in passes (YAML, schema, graph); users read them best in file order. */
+static void load_sort_errors(const struct config *config, struct conf_errors *errors, size_t from)
+{
+	size_t count = errors->count - from;
+	if (count < 2)
+		return;
+	struct load_sort_entry *entries = calloc(count, sizeof *entries);
+	if (!entries)
+		abort();
+	for (size_t i = 0; i < count; i++) {
+		entries[i].error = errors->items[from + i];
+		entries[i].position = i;
+		entries[i].file_index = config->files.count; /* unknown files last */
+		for (size_t f = 0; f < config->files.count; f++) {
+			if (entries[i].error.origin.file &&
+			    strcmp(entries[i].error.origin.file, config->files.items[f]) == 0) {
+				entries[i].file_index = f;
+				break;
+			}
+		}
+	}
+	qsort(entries, count, sizeof *entries, load_compare_errors);
+	for (size_t i = 0; i < count; i++)
+		errors->items[from + i] = entries[i].error;
+	free(entries);
+}
+
 int conf_load(const struct conf_load_options *options, struct config *config,
 	      struct conf_errors *errors)
 {
@@ -181,7 +226,9 @@ int conf_load(const struct conf_load_options *options, struct config *config,
 		load_file(options->path, config, &raw, errors);
 	schema_build(&raw, config, errors);
 	schema_raw_free(&raw);
-	if (conf_validate(config, errors) < 0 || errors->count > errors_before)
+	conf_validate(config, errors);
+	load_sort_errors(config, errors, errors_before);
+	if (errors->count > errors_before)
 		return -1;
 	return 0;
 }
