@@ -47,7 +47,6 @@ struct graph_work {
 	const struct config *config;
 	size_t n;
 	size_t *by_rank;      /* rank -> config index */
-	size_t *rank_of;      /* config index -> rank */
 	struct named *sorted; /* services in name order, for lookups */
 	const char **groups;  /* distinct group names, sorted */
 	size_t ngroups;
@@ -172,9 +171,8 @@ static int graph_index_services(struct graph_work *work)
 	size_t n = work->n;
 	work->sorted = calloc(n ? n : 1, sizeof(*work->sorted));
 	work->by_rank = calloc(n ? n : 1, sizeof(*work->by_rank));
-	work->rank_of = calloc(n ? n : 1, sizeof(*work->rank_of));
 	work->self_explicit = calloc(n ? n : 1, sizeof(*work->self_explicit));
-	if (!work->sorted || !work->by_rank || !work->rank_of || !work->self_explicit)
+	if (!work->sorted || !work->by_rank || !work->self_explicit)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		work->sorted[i].name =
@@ -184,7 +182,6 @@ static int graph_index_services(struct graph_work *work)
 	qsort(work->sorted, n, sizeof(*work->sorted), graph_compare_named);
 	for (size_t r = 0; r < n; r++) {
 		work->by_rank[r] = work->sorted[r].index;
-		work->rank_of[work->sorted[r].index] = r;
 	}
 	return 0;
 }
@@ -638,7 +635,6 @@ static void graph_work_free(struct graph_work *work)
 	free(work->nadj);
 	free(work->sorted);
 	free(work->by_rank);
-	free(work->rank_of);
 	free(work->groups);
 	free(work->members.bits);
 	free(work->group_refs.bits);
@@ -685,129 +681,4 @@ void graph_free(struct graph *graph)
 	free(graph->nprereqs);
 	free(graph->order);
 	memset(graph, 0, sizeof(*graph));
-}
-
-/* chaperone's shortname: the name with ".service" removed (Python str.replace). */
-static void graph_put_shortname(FILE *out, const char *name)
-{
-	const char *suffix = SERVICE_SUFFIX;
-	size_t slen = strlen(suffix);
-	for (const char *p = name; *p;) {
-		if (strncmp(p, suffix, slen) == 0) {
-			p += slen;
-			continue;
-		}
-		fputc(*p++, out);
-	}
-}
-
-static size_t graph_shortname_length(const char *name)
-{
-	size_t length = 0;
-	size_t slen = strlen(SERVICE_SUFFIX);
-	for (const char *p = name; *p;) {
-		if (strncmp(p, SERVICE_SUFFIX, slen) == 0) {
-			p += slen;
-			continue;
-		}
-		p++;
-		length++;
-	}
-	return length;
-}
-
-static void graph_put_repeated(FILE *out, char c, size_t count)
-{
-	for (size_t k = 0; k < count; k++)
-		fputc(c, out);
-}
-
-/* Is j one of i's prerequisites? */
-static bool graph_has_prereq(const struct graph *graph, size_t i, size_t j)
-{
-	for (size_t k = 0; k < graph->nprereqs[i]; k++)
-		if (graph->prereqs[i][k] == j)
-			return true;
-	return false;
-}
-
-/*
- * chaperone's get_dependency_graph: a header of the short names in start order joined by
- * " | ", one bar per service spanning from just after its latest prerequisite to the end of
- * its own name, then "-> depends on..." and each service's direct prerequisites.
- */
-char *graph_describe(const struct config *config, const struct graph *graph)
-{
-	const char *sep = " | ";
-	size_t n = graph->count;
-	if (n != config->nservices) {
-		errno = EINVAL;
-		return NULL;
-	}
-	size_t *column = calloc(n ? n : 1, sizeof(size_t)); /* by config index */
-	if (!column)
-		return NULL;
-	size_t current = 0, width = 0;
-	for (size_t k = 0; k < n; k++) {
-		size_t i = graph->order[k];
-		size_t len = graph_shortname_length(config->services[i].name);
-		/* Python gives -1 for an empty name; the bar is then empty either way */
-		column[i] = current + len;
-		current += len + strlen(sep);
-		if (len > width)
-			width = len;
-	}
-
-	char *text = NULL;
-	size_t text_len = 0;
-	FILE *out = open_memstream(&text, &text_len);
-	if (!out) {
-		free(column);
-		return NULL;
-	}
-	graph_put_repeated(out, ' ', width + strlen(sep));
-	for (size_t k = 0; k < n; k++) {
-		if (k > 0)
-			fputs(sep, out);
-		graph_put_shortname(out, config->services[graph->order[k]].name);
-	}
-	fputc('\n', out);
-
-	for (size_t k = 0; k < n; k++) {
-		size_t i = graph->order[k];
-		const char *name = config->services[i].name;
-		graph_put_shortname(out, name);
-		graph_put_repeated(out, ' ', width - graph_shortname_length(name));
-		fputs(sep, out);
-		size_t start = 0; /* one past the latest prerequisite's column */
-		for (size_t j = 0; j < n; j++)
-			if (graph_has_prereq(graph, i, j) && column[j] > start)
-				start = column[j];
-		graph_put_repeated(out, ' ', start);
-		if (column[i] > start)
-			graph_put_repeated(out, '=', column[i] - start);
-		fputc('\n', out);
-	}
-
-	graph_put_repeated(out, '-', width);
-	fputs("-> depends on...\n", out);
-	for (size_t k = 0; k < n; k++) {
-		size_t i = graph->order[k];
-		const char *name = config->services[i].name;
-		graph_put_shortname(out, name);
-		graph_put_repeated(out, ' ', width - graph_shortname_length(name));
-		fputs(sep, out);
-		for (size_t p = 0; p < graph->nprereqs[i]; p++) {
-			if (p > 0)
-				fputs(", ", out);
-			graph_put_shortname(out, config->services[graph->prereqs[i][p]].name);
-		}
-		fputc('\n', out);
-	}
-	free(column);
-	if (fclose(out) != 0) {
-		free(text);
-		return NULL;
-	}
-	return text;
 }
