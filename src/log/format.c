@@ -229,6 +229,13 @@ static const char *stream_name(enum log_origin origin)
 	return "?";
 }
 
+/* JSON uses the RFC 5424 keywords ("warning", not chaperone's "warn"): what log shippers
+ * expect. */
+static const char *json_severity_name(int severity)
+{
+	return severity == LOG_SEVERITY_WARNING ? "warning" : log_severity_name(severity);
+}
+
 /* pidzero's four levels, padded as pidzero pads them. */
 static const char *pidzero_level(int severity)
 {
@@ -297,8 +304,8 @@ static char *write_json(struct log_format *format, const struct log_record *reco
 	out = put_json_field(out, "host", host, strlen(host), true);
 	out = put_json_field(out, "facility", log_facility_name(record->facility),
 			     strlen(log_facility_name(record->facility)), true);
-	out = put_json_field(out, "severity", log_severity_name(record->severity),
-			     strlen(log_severity_name(record->severity)), true);
+	const char *severity = json_severity_name(record->severity);
+	out = put_json_field(out, "severity", severity, strlen(severity), true);
 	if (record->tag)
 		out = put_json_field(out, "tag", record->tag, strlen(record->tag), true);
 	if (record->pid > 0) {
@@ -384,6 +391,19 @@ size_t log_format_write(struct log_format *format, const struct log_record *reco
 		break;
 	case LOG_FORMAT_PIDZERO_MAP:
 		out = write_pidzero_map(format, record, out);
+		break;
+	case LOG_FORMAT_PLAIN:
+		if (record->tag) {
+			out = put_str(out, record->tag);
+			if (record->pid > 0 && record->origin != LOG_ORIGIN_TEND) {
+				*out++ = '[';
+				out = put_uint(out, (unsigned long)record->pid);
+				*out++ = ']';
+			}
+			*out++ = ':';
+			*out++ = ' ';
+		}
+		out = put(out, record->text, record->text_len);
 		break;
 	case LOG_FORMAT_RFC3164: {
 		int facility =

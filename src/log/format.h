@@ -26,6 +26,7 @@ enum log_format_kind {
 	LOG_FORMAT_PIDZERO_JSON,
 	LOG_FORMAT_PIDZERO_MAP,
 	LOG_FORMAT_RFC3164,
+	LOG_FORMAT_PLAIN,
 };
 
 /* The broken-down local time of one second, kept so that formatting a million lines does

@@ -35,6 +35,12 @@ void logger_emit(struct logger *logger, const struct log_record *record);
 void logger_flush(struct logger *logger, int timeout_ms);
 void logger_free(struct logger *logger);
 
+/* How chaperone's $(...) fields of *.logging sections (selector, file, enabled,
+ * logrec_hostname, syslog_host) are expanded: by default against the settings environment
+ * (conf/env.h, backticks not run). An expander returns a malloc'd string. */
+typedef char *logger_expand_fn(const char *text, void *arg);
+void logger_set_expander(struct logger *logger, logger_expand_fn *fn, void *arg);
+
 /* tend's own messages: facility local5 (or the given facility), tag = program name. */
 void tend_log(struct logger *logger, int severity, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

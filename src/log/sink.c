@@ -1,0 +1,505 @@
+/*
+ * sink.c — the part every output shares: its bounded buffer, non-blocking writes driven by
+ * EPOLLOUT, congestion (hold sources back) versus dropping (count and report), failures and
+ * retries, and the synchronous drain used at shutdown. See sink.h for the policy.
+ *
+ * Console outputs need care: tend's stdout is often a pipe shared with services whose
+ * `stdout: inherit` gave them the same open file description, so setting O_NONBLOCK on it
+ * would hand those services EAGAIN. tend therefore opens /proc/self/fd/N again (a pipe or
+ * tty opened this way is a new description with its own flags), uses send(MSG_DONTWAIT) on
+ * sockets, and only as a last resort writes at most PIPE_BUF bytes after poll() says there
+ * is room.
+ */
+#include "log/sink_impl.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log/logger_internal.h"
+
+#define BUFFER_INITIAL	    (64u * 1024u)
+#define UNPOLLABLE_RETRY_MS 20
+
+static void retry_timer_fired(struct loop *loop, void *arg);
+
+static int sink_init(struct sink *sink, struct logger *logger, enum sink_kind kind, const char *key,
+		     const struct log_format *format)
+{
+	sink->kind = kind;
+	sink->logger = logger;
+	sink->fd = -1;
+	sink->format = *format;
+	sink->format.time_cache.valid = false;
+	sink->key = strdup(key);
+	sink->default_hostname = format->default_hostname ? strdup(format->default_hostname) : NULL;
+	sink->hostname = format->hostname ? strdup(format->hostname) : NULL;
+	sink->format.default_hostname = sink->default_hostname;
+	sink->format.hostname = sink->hostname;
+	loop_timer_init(&sink->retry_timer, retry_timer_fired, sink);
+	if (!sink->key || (format->default_hostname && !sink->default_hostname) ||
+	    (format->hostname && !sink->hostname))
+		return -1;
+	return 0;
+}
+
+const char *sink_key(const struct sink *sink)
+{
+	return sink->key;
+}
+
+size_t sink_pending(const struct sink *sink)
+{
+	return sink->end - sink->start;
+}
+
+bool sink_congested(const struct sink *sink)
+{
+	return !sink->failing && sink->kind != SINK_REMOTE && sink_pending(sink) >= SINK_SOFT_LIMIT;
+}
+
+bool sink_report_pending(const struct sink *sink)
+{
+	return sink->report_failure || sink->report_recovery || sink->dropped_total > 0;
+}
+
+/* ---- console ---- */
+
+static int console_open(struct sink *sink, int source_fd)
+{
+	struct stat st;
+	if (fstat(source_fd, &st) < 0)
+		return -1;
+	if (S_ISSOCK(st.st_mode)) {
+		sink->fd = fcntl(source_fd, F_DUPFD_CLOEXEC, 3);
+		sink->use_send = true;
+		sink->pollable = true;
+		return sink->fd < 0 ? -1 : 0;
+	}
+	if (S_ISREG(st.st_mode)) {
+		/* Regular files never make a writer wait (and cannot go on epoll). */
+		sink->fd = fcntl(source_fd, F_DUPFD_CLOEXEC, 3);
+		return sink->fd < 0 ? -1 : 0;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", source_fd);
+	sink->fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	sink->pollable = true;
+	if (sink->fd >= 0)
+		return 0;
+	sink->fd = fcntl(source_fd, F_DUPFD_CLOEXEC, 3);
+	if (sink->fd < 0)
+		return -1;
+	int flags = fcntl(sink->fd, F_GETFL);
+	sink->check_writable = flags < 0 || !(flags & O_NONBLOCK);
+	return 0;
+}
+
+struct sink *sink_new_console(struct logger *logger, enum sink_kind kind,
+			      const struct log_format *format)
+{
+	struct sink *sink = calloc(1, sizeof(*sink));
+	if (!sink)
+		return NULL;
+	const char *key = kind == SINK_STDOUT ? "sys:stdout" : "sys:stderr";
+	if (sink_init(sink, logger, kind, key, format) < 0) {
+		sink_free(sink);
+		return NULL;
+	}
+	if (console_open(sink, kind == SINK_STDOUT ? STDOUT_FILENO : STDERR_FILENO) < 0)
+		sink_fail(sink, errno);
+	return sink;
+}
+
+struct sink *sink_new_file(struct logger *logger, const struct sink_file_options *options,
+			   const struct log_format *format)
+{
+	struct sink *sink = calloc(1, sizeof(*sink));
+	if (!sink)
+		return NULL;
+	char key[PATH_MAX + 8];
+	snprintf(key, sizeof(key), "file:%s", options->path);
+	if (sink_init(sink, logger, SINK_FILE, key, format) < 0 ||
+	    !(sink->file_template = strdup(options->path))) {
+		sink_free(sink);
+		return NULL;
+	}
+	sink->file = *options;
+	sink->file.path = sink->file_template;
+	if (sink_file_open(sink) < 0)
+		sink_fail(sink, errno);
+	return sink;
+}
+
+struct sink *sink_new_remote(struct logger *logger, const char *target,
+			     const struct log_format *format)
+{
+	struct sink *sink = calloc(1, sizeof(*sink));
+	if (!sink)
+		return NULL;
+	char key[512];
+	snprintf(key, sizeof(key), "syslog_host:%s", target);
+	struct log_format remote = *format;
+	if (remote.kind == LOG_FORMAT_TEXT)
+		remote.kind = LOG_FORMAT_RFC3164;
+	if (sink_init(sink, logger, SINK_REMOTE, key, &remote) < 0 ||
+	    sink_remote_parse(sink, target) < 0) {
+		sink_free(sink);
+		return NULL;
+	}
+	if (sink_remote_connect(sink) < 0)
+		sink_fail(sink, errno);
+	return sink;
+}
+
+void sink_free(struct sink *sink)
+{
+	if (!sink)
+		return;
+	sink_unwatch(sink);
+	if (sink->logger && sink->logger->loop)
+		loop_timer_stop(sink->logger->loop, &sink->retry_timer);
+	if (sink->fd >= 0)
+		close(sink->fd);
+	free(sink->data);
+	free(sink->key);
+	free(sink->default_hostname);
+	free(sink->hostname);
+	free(sink->file_template);
+	free(sink->path);
+	free(sink);
+}
+
+/* ---- watching the fd ---- */
+
+static void writable(struct loop *loop, int fd, uint32_t events, void *arg);
+
+void sink_watch(struct sink *sink, bool want_write)
+{
+	struct loop *loop = sink->logger->loop;
+	if (!want_write) {
+		sink_unwatch(sink);
+		return;
+	}
+	if (sink->on_loop || !loop)
+		return;
+	if (sink->pollable && loop_add_fd(loop, sink->fd, EPOLLOUT, writable, sink) == 0) {
+		sink->on_loop = true;
+		return;
+	}
+	/* Not pollable (or epoll refused it): try again shortly. */
+	sink->pollable = false;
+	if (!loop_timer_armed(&sink->retry_timer))
+		loop_timer_start(loop, &sink->retry_timer, UNPOLLABLE_RETRY_MS);
+}
+
+void sink_unwatch(struct sink *sink)
+{
+	if (!sink->on_loop)
+		return;
+	if (sink->logger->loop)
+		loop_del_fd(sink->logger->loop, sink->fd);
+	sink->on_loop = false;
+}
+
+/* ---- failures ---- */
+
+void sink_fail(struct sink *sink, int error)
+{
+	sink_unwatch(sink);
+	if (!sink->failing && !sink->report_recovery && !sink->failure_errno)
+		sink->report_failure = true; /* the first failure of an episode is reported */
+	sink->failing = true;
+	sink->failure_errno = error ? error : EIO;
+	if (sink->kind == SINK_FILE || (sink->kind == SINK_REMOTE && sink->tcp)) {
+		if (sink->fd >= 0)
+			close(sink->fd);
+		sink->fd = -1;
+		sink->connecting = false;
+	}
+	if (sink->logger->loop)
+		loop_timer_start(sink->logger->loop, &sink->retry_timer, SINK_RETRY_MS);
+	logger_sink_has_report(sink->logger);
+}
+
+void sink_recovered(struct sink *sink)
+{
+	if (!sink->failure_errno)
+		return;
+	sink->failure_errno = 0;
+	sink->report_recovery = true;
+	logger_sink_has_report(sink->logger);
+}
+
+static void retry_timer_fired(struct loop *loop, void *arg)
+{
+	struct sink *sink = arg;
+	if (sink->failing) {
+		sink->failing = false;
+		if (sink->kind == SINK_FILE && sink->fd < 0 && sink_file_open(sink) < 0) {
+			sink_fail(sink, errno);
+			return;
+		}
+		if (sink->kind == SINK_REMOTE && sink->fd < 0) {
+			if (sink_remote_connect(sink) < 0)
+				sink_fail(sink, errno);
+			return;
+		}
+	}
+	sink_write_pending(sink);
+}
+
+/* ---- the buffer ---- */
+
+static bool make_room(struct sink *sink, size_t need)
+{
+	if (sink->cap - sink->end >= need)
+		return true;
+	if (sink->start > 0) {
+		memmove(sink->data, sink->data + sink->start, sink->end - sink->start);
+		sink->end -= sink->start;
+		sink->start = 0;
+		if (sink->cap - sink->end >= need)
+			return true;
+	}
+	size_t cap = sink->cap ? sink->cap : BUFFER_INITIAL;
+	while (cap - sink->end < need)
+		cap *= 2;
+	char *data = realloc(sink->data, cap);
+	if (!data)
+		return false;
+	sink->data = data;
+	sink->cap = cap;
+	return true;
+}
+
+static void count_drop(struct sink *sink, const struct log_record *record)
+{
+	unsigned origin = (unsigned)record->origin < 4 ? (unsigned)record->origin : 0;
+	sink->dropped[origin]++;
+	sink->dropped_total++;
+	sink->logger->stats.dropped++;
+	logger_sink_has_report(sink->logger);
+}
+
+static bool must_drop(const struct sink *sink, enum sink_source source)
+{
+	size_t pending = sink_pending(sink);
+	if (pending >= SINK_HARD_LIMIT)
+		return true;
+	if (pending < SINK_SOFT_LIMIT)
+		return false;
+	/* Full: only sources that can wait, and only for outputs worth waiting for. */
+	return source == SINK_SOURCE_DATAGRAM || sink->failing || sink->kind == SINK_REMOTE;
+}
+
+bool sink_append(struct sink *sink, const struct log_record *record, enum sink_source source)
+{
+	struct logger *logger = sink->logger;
+	if (logger->flushing && sink_pending(sink) >= SINK_SOFT_LIMIT)
+		sink_drain(sink, logger->flush_deadline_ms);
+	if (sink->datagram) {
+		char stack[8192];
+		size_t bound = log_format_bound(&sink->format, record);
+		char *line = bound <= sizeof(stack) ? stack : malloc(bound);
+		if (!line) {
+			count_drop(sink, record);
+			return false;
+		}
+		size_t len = log_format_write(&sink->format, record, line);
+		sink_remote_send(sink, line, len, record->origin);
+		if (line != stack)
+			free(line);
+		return false;
+	}
+	if (must_drop(sink, source)) {
+		count_drop(sink, record);
+		return false;
+	}
+	bool framed = sink->kind == SINK_REMOTE; /* RFC 6587 octet counting */
+	size_t prefix = framed ? 24 : 0;
+	size_t bound = log_format_bound(&sink->format, record) + prefix + 1;
+	if (!make_room(sink, bound)) {
+		count_drop(sink, record);
+		return false;
+	}
+	char *at = sink->data + sink->end;
+	size_t len = log_format_write(&sink->format, record, at + prefix);
+	if (framed) {
+		char head[24];
+		int n = snprintf(head, sizeof(head), "%zu ", len);
+		memmove(at + n, at + prefix, len);
+		memcpy(at, head, (size_t)n);
+		sink->end += (size_t)n + len;
+	} else {
+		at[len] = '\n';
+		sink->end += len + 1;
+	}
+	if (logger->batch_depth == 0)
+		sink_write_pending(sink);
+	return sink_congested(sink);
+}
+
+/* ---- writing ---- */
+
+static ssize_t write_some(struct sink *sink, const char *data, size_t n)
+{
+	if (sink->use_send)
+		return send(sink->fd, data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (sink->check_writable) {
+		struct pollfd pfd = {.fd = sink->fd, .events = POLLOUT};
+		if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLOUT | POLLERR | POLLHUP))) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (n > PIPE_BUF)
+			n = PIPE_BUF;
+	}
+	return write(sink->fd, data, n);
+}
+
+static void buffer_emptied(struct sink *sink)
+{
+	sink->start = sink->end = 0;
+	if (sink->cap > BUFFER_INITIAL) {
+		/* A flood is over: give the memory back. */
+		free(sink->data);
+		sink->data = NULL;
+		sink->cap = 0;
+	}
+}
+
+void sink_write_pending(struct sink *sink)
+{
+	if (sink->datagram || sink->failing || sink->fd < 0 || sink->connecting)
+		return;
+	if (sink->kind == SINK_FILE) {
+		sink_file_check(sink);
+		if (sink->fd < 0)
+			return;
+	}
+	bool was_congested = sink_pending(sink) >= SINK_SOFT_LIMIT;
+	bool progress = false;
+	while (sink->start < sink->end) {
+		size_t n = sink->end - sink->start;
+		if (sink->kind == SINK_FILE) {
+			n = sink_file_room(sink, sink->data + sink->start, n);
+			if (sink->fd < 0 || sink->failing)
+				return;
+		}
+		ssize_t written = write_some(sink, sink->data + sink->start, n);
+		if (written > 0) {
+			sink->start += (size_t)written;
+			if (sink->kind == SINK_FILE)
+				sink_file_wrote(sink, (size_t)written);
+			progress = true;
+			continue;
+		}
+		if (written < 0 && errno == EINTR)
+			continue;
+		if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			sink_watch(sink, true);
+			break;
+		}
+		sink_fail(sink, written < 0 ? errno : EIO);
+		return;
+	}
+	if (progress)
+		sink_recovered(sink);
+	if (sink->start == sink->end) {
+		buffer_emptied(sink);
+		sink_unwatch(sink);
+	}
+	if (was_congested && sink_pending(sink) < SINK_SOFT_LIMIT / 2)
+		logger_sink_drained(sink->logger);
+}
+
+static void writable(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct sink *sink = arg;
+	if (sink->connecting) {
+		sink_unwatch(sink);
+		if (sink_remote_connected(sink) < 0) {
+			sink_fail(sink, errno);
+			return;
+		}
+	}
+	sink_write_pending(sink);
+}
+
+void sink_drain(struct sink *sink, uint64_t deadline_ms)
+{
+	for (;;) {
+		if (sink->connecting) {
+			struct pollfd pfd = {.fd = sink->fd, .events = POLLOUT};
+			uint64_t now = loop_now_ms();
+			if (now >= deadline_ms || poll(&pfd, 1, (int)(deadline_ms - now)) <= 0)
+				return;
+			sink_unwatch(sink);
+			if (sink_remote_connected(sink) < 0) {
+				sink_fail(sink, errno);
+				return;
+			}
+		}
+		sink_write_pending(sink);
+		if (sink->start == sink->end || sink->failing || sink->fd < 0)
+			return;
+		uint64_t now = loop_now_ms();
+		if (now >= deadline_ms)
+			return;
+		struct pollfd pfd = {.fd = sink->fd, .events = POLLOUT};
+		int wait = (int)(deadline_ms - now);
+		if (!sink->pollable && wait > UNPOLLABLE_RETRY_MS)
+			wait = UNPOLLABLE_RETRY_MS;
+		if (poll(&pfd, 1, sink->pollable ? wait : 0) < 0 && errno != EINTR)
+			return;
+		if (!sink->pollable)
+			usleep(UNPOLLABLE_RETRY_MS * 1000);
+	}
+}
+
+/* ---- reports ---- */
+
+bool sink_take_report(struct sink *sink, char *text, size_t size, int *severity)
+{
+	if (sink->report_failure) {
+		sink->report_failure = false;
+		*severity = LOG_SEVERITY_ERR;
+		snprintf(text, size,
+			 "log output %s: %s; records that do not fit its buffer are dropped and "
+			 "counted, retrying every %d s",
+			 sink->key, strerror(sink->failure_errno), SINK_RETRY_MS / 1000);
+		return true;
+	}
+	if (sink->dropped_total == 0 && !sink->report_recovery)
+		return false;
+	if (sink->failing || sink_congested(sink))
+		return false; /* report once it can take the report */
+	bool recovered = sink->report_recovery;
+	sink->report_recovery = false;
+	*severity = LOG_SEVERITY_WARNING;
+	if (sink->dropped_total == 0) {
+		snprintf(text, size, "log output %s: writing again, nothing was lost", sink->key);
+		*severity = LOG_SEVERITY_NOTICE;
+		return true;
+	}
+	snprintf(text, size,
+		 "log output %s: dropped %llu records (%llu from syslog, %llu from service "
+		 "stdout, %llu from service stderr, %llu from tend) %s",
+		 sink->key, (unsigned long long)sink->dropped_total,
+		 (unsigned long long)sink->dropped[LOG_ORIGIN_SYSLOG],
+		 (unsigned long long)sink->dropped[LOG_ORIGIN_STDOUT],
+		 (unsigned long long)sink->dropped[LOG_ORIGIN_STDERR],
+		 (unsigned long long)sink->dropped[LOG_ORIGIN_TEND],
+		 recovered ? "while it was failing" : "because it could not keep up");
+	memset(sink->dropped, 0, sizeof(sink->dropped));
+	sink->dropped_total = 0;
+	return true;
+}
