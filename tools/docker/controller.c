@@ -41,6 +41,7 @@ struct container {
 	size_t n_scripts;
 	uint64_t *served; /* keys of immediate scripts already run here since it started */
 	size_t n_served;
+	char started_at[64]; /* the run of the container that `served` belongs to */
 	struct pending_list queue, held;
 	uint64_t started_ms; /* when we last handled its start (monotonic) */
 	bool busy;
@@ -360,6 +361,13 @@ static void on_discovered(void *arg, struct discovery_result *result)
 		c->running = false;
 	} else {
 		snprintf(c->name, sizeof(c->name), "%s", result->name);
+		if (strcmp(c->started_at, result->started_at) != 0) {
+			/* a new run of the container: it is a new target for immediate scripts */
+			free(c->served);
+			c->served = NULL;
+			c->n_served = 0;
+			snprintf(c->started_at, sizeof(c->started_at), "%s", result->started_at);
+		}
 		c->allowed = labels_allow(ctl, result->labels);
 		c->scripts = result->scripts;
 		c->n_scripts = result->n_scripts;
@@ -407,11 +415,6 @@ static bool container_handle(struct container *c)
 		return false;
 	}
 	if (strcmp(action, "start") == 0 || strcmp(action, CATCH_UP) == 0) {
-		if (strcmp(action, "start") == 0) {
-			free(c->served); /* a (re)started target is available anew */
-			c->served = NULL;
-			c->n_served = 0;
-		}
 		c->collecting = false;
 		c->running = true;
 		c->started_ms = evloop_now_ms();
@@ -435,6 +438,7 @@ static bool container_handle(struct container *c)
 		c->running = false; /* it is no target any more */
 		dispatch_event(ctl, "die", c);
 		container_forget_scripts(c);
+		c->registered = false; /* a later listing may register it again */
 		return false;
 	}
 	dispatch_event(ctl, action, c);

@@ -204,6 +204,10 @@ static void on_inspect(void *arg, json_t *value, long status, const char *error)
 	d->result.running = true;
 	const char *n = json_is_string(name) ? json_string_value(name) : "";
 	snprintf(d->result.name, sizeof(d->result.name), "%s", n[0] == '/' ? n + 1 : n);
+	json_t *started = json_object_get(state, "StartedAt");
+	if (json_is_string(started))
+		snprintf(d->result.started_at, sizeof(d->result.started_at), "%s",
+			 json_string_value(started));
 	json_t *labels = json_object_get(config, "Labels");
 	if (json_is_object(labels))
 		d->labels = json_incref(labels);

@@ -37,6 +37,7 @@ struct discovery_options {
 struct discovery_result {
 	bool running;		/* false: the container was gone or stopped; nothing else is set */
 	char name[256];		/* without the leading '/' */
+	char started_at[64];	/* State.StartedAt: tells one run of the container from the next */
 	json_t *labels;		/* Config.Labels (an object), or NULL; borrowed until fn returns */
 	struct script *scripts; /* n_scripts; ownership passes to the callee */
 	size_t n_scripts;
