@@ -68,4 +68,11 @@ struct logger_stats {
 };
 void logger_get_stats(const struct logger *logger, struct logger_stats *stats);
 
+/* A tap sees every record the logger routes, whatever its selectors say (tendctl logs keeps
+ * a ring of them). One tap per logger; fn NULL removes it. Called synchronously from the
+ * routing path: copy what you keep, never block, never log from inside it.
+ * (Added for the control face; src/ctl/ references it weakly until the logger implements it.) */
+typedef void logger_tap_fn(const struct log_record *record, void *arg);
+void logger_set_tap(struct logger *logger, logger_tap_fn *fn, void *arg);
+
 #endif
