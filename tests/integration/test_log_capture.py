@@ -1,0 +1,151 @@
+"""Service stdout/stderr captured as records: tags, pids, facilities, partial and long lines,
+blank lines, and the shutdown flush (everything a service wrote before exiting is logged)."""
+import json
+import signal
+
+from conftest import wait_for
+
+PY = "/usr/bin/python3"
+
+
+def lines(path):
+    try:
+        return path.read_text().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def test_stdout_and_stderr_become_records(tend, tmp_path):
+    log = tmp_path / "out.json"
+    script = tmp_path / "svc.sh"
+    script.write_text("echo to-stdout\necho to-stderr >&2\necho\nprintf 'no newline at end'\n")
+    config = f"""
+web.service:
+  command: "sh {script}"
+json.logging:
+  selector: "daemon.*"
+  file: {log}
+  format: json
+"""
+    tp = tend([], config=config)
+    assert tp.wait(30) == 0, tp.stderr
+    records = [json.loads(l) for l in lines(log)]
+    by_text = {r["message"]: r for r in records}
+    out = by_text["to-stdout"]
+    assert out["severity"] == "info" and out["stream"] == "stdout"
+    assert out["tag"] == "web" and out["service"] == "web.service" and out["pid"] > 1
+    err = by_text["to-stderr"]
+    assert err["severity"] == "warning" and err["stream"] == "stderr"
+    assert "no newline at end" in by_text        # a last partial line is kept
+    assert "" not in by_text                     # blank lines are skipped, as chaperone
+
+
+def test_text_line_format(tend, tmp_path):
+    log = tmp_path / "out.log"
+    config = f"""
+web.service:
+  command: "echo hello world"
+all.logging:
+  selector: "*.*"
+  file: {log}
+  logrec_hostname: myhost
+"""
+    tp = tend([], config=config)
+    assert tp.wait(30) == 0, tp.stderr
+    line = next(l for l in lines(log) if "hello world" in l)
+    # "Mmm dd hh:mm:ss host tag[pid]: text"
+    month, day, clock, host, rest = line.split(None, 4)
+    assert len(month) == 3 and clock.count(":") == 2 and host == "myhost"
+    assert rest.startswith("web[") and rest.endswith("]: hello world")
+
+
+def test_long_line_is_split_not_truncated(tend, tmp_path):
+    log = tmp_path / "out.json"
+    config = f"""
+long.service:
+  command: "{PY} -c \\"import sys; sys.stdout.write('x' * 20000 + 'END' + chr(10))\\""
+json.logging:
+  selector: "daemon.*"
+  file: {log}
+  format: json
+"""
+    tp = tend([], config=config)
+    assert tp.wait(30) == 0, tp.stderr
+    records = [json.loads(l) for l in lines(log)]
+    pieces = [r for r in records if r.get("tag") == "long"]
+    assert len(pieces) == 3
+    assert [p.get("partial", False) for p in pieces] == [True, True, False]
+    assert "".join(p["message"] for p in pieces) == "x" * 20000 + "END"
+    assert all(len(p["message"].encode()) <= 8192 for p in pieces)
+
+
+def test_partial_line_flushed_after_a_while(tend, tmp_path):
+    log = tmp_path / "out.log"
+    config = f"""
+prompt.service:
+  command: "sh -c 'printf waiting-for-input; sleep 300'"
+all.logging:
+  selector: "daemon.*"
+  file: {log}
+"""
+    tp = tend([], config=config)
+    wait_for(lambda: any("waiting-for-input" in l for l in lines(log)), 15,
+             what="partial line to be flushed")
+    tp.signal(signal.SIGTERM)
+    tp.wait(30)
+
+
+def test_shutdown_flush_keeps_every_line(tend, tmp_path):
+    log = tmp_path / "out.log"
+    n = 50000
+    config = f"""
+burst.service:
+  command: "{PY} -c \\"import sys; sys.stdout.writelines('line %d' % i + chr(10) for i in range({n}))\\""
+all.logging:
+  selector: "daemon.*"
+  file: {log}
+"""
+    tp = tend([], config=config)
+    assert tp.wait(60) == 0, tp.stderr
+    got = [l.rsplit(": ", 1)[1] for l in lines(log) if "burst[" in l]
+    assert got == ["line %d" % i for i in range(n)]
+
+
+def test_stdout_console_output(tend, tmp_path):
+    config = """
+hello.service:
+  command: "echo console-bound"
+console.logging:
+  selector: "*.info"
+  stdout: true
+"""
+    tp = tend([], config=config)
+    assert tp.wait(30) == 0, tp.stderr
+    assert "hello[" in tp.stdout and "]: console-bound" in tp.stdout
+
+
+def test_no_console_log(tend, tmp_path):
+    config = """
+hello.service:
+  command: "echo console-bound"
+console.logging:
+  selector: "*.info"
+  stdout: true
+"""
+    tp = tend(["--no-console-log"], config=config)
+    assert tp.wait(30) == 0, tp.stderr
+    assert "console-bound" not in tp.stdout
+
+
+def test_log_level_forces_selectors(tend, tmp_path):
+    log = tmp_path / "out.log"
+    config = f"""
+hello.service:
+  command: "echo info-line"
+errors.logging:
+  selector: "*.err"
+  file: {log}
+"""
+    tp = tend(["--log-level", "info"], config=config)
+    assert tp.wait(30) == 0, tp.stderr
+    assert any("info-line" in l for l in lines(log))
