@@ -92,6 +92,8 @@ struct service_conf {
 	char *pidfile;
 	char *port;                /* inetd; unexpanded */
 	char *interval;            /* cron; unexpanded */
+	int max_instances;         /* tend, inetd: concurrent connections; 0: default (64) */
+	double watchdog_sec;       /* tend, notify: WATCHDOG_USEC given to the service; 0: off */
 	int debug;                 /* CONF_UNSET: from settings */
 	struct env_level env;
 	bool vital;                /* pidzero: the container stops when this exits */
