@@ -13,7 +13,10 @@ struct conf_load_options {
 };
 
 /* Load a chaperone.d file or directory. A path that does not exist gives an empty config
- * (as chaperone). Returns 0 when valid; otherwise -1 with every problem in errors. */
+ * (as chaperone). Returns 0 when valid; otherwise -1 with every problem in errors.
+ * Both loaders fill a config that config_init_defaults() has prepared; after either result
+ * it is released with config_free(). Errors own their strings (free with conf_errors_free,
+ * before or after config_free). */
 int conf_load(const struct conf_load_options *options, struct config *config,
 	      struct conf_errors *errors);
 

@@ -183,6 +183,11 @@ void service_conf_free(struct service_conf *service)
 	free(service->pidfile);
 	free(service->port);
 	free(service->interval);
+	if (service->exec_args) {
+		for (size_t i = 0; service->exec_args[i]; i++)
+			free(service->exec_args[i]);
+		free(service->exec_args);
+	}
 	env_level_free(&service->env);
 	memset(service, 0, sizeof *service);
 }

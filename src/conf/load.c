@@ -203,7 +203,6 @@ int conf_load(const struct conf_load_options *options, struct config *config,
 	      struct conf_errors *errors)
 {
 	size_t errors_before = errors->count;
-	config_init_defaults(config);
 	if (!options || !options->path || !*options->path) {
 		conf_errors_add(errors, NULL, "no configuration path given");
 		return -1;

@@ -242,7 +242,6 @@ int conf_load_pidzero(const char *daemons_json, const char *config_json, struct 
 		      struct conf_errors *errors)
 {
 	size_t errors_before = errors->count;
-	config_init_defaults(config);
 	if (!daemons_json) {
 		conf_errors_add(errors, NULL, "no daemons.json given");
 		return -1;

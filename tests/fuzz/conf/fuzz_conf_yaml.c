@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct conf_load_options options = {.path = file.path};
 	struct config config;
 	struct conf_errors errors = {0};
+	config_init_defaults(&config);
 	if (conf_load(&options, &config, &errors) == 0)
 		free(config_to_json(&config));
 	conf_errors_print(&errors, sink);

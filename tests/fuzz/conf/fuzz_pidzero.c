@@ -25,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_memfile_set(&settings, "config.json", split + 1, size - first - 1);
 	struct config config;
 	struct conf_errors errors = {0};
+	config_init_defaults(&config);
 	if (conf_load_pidzero(daemons.path, with_config ? settings.path : NULL, &config, &errors) ==
 	    0)
 		free(config_to_json(&config));

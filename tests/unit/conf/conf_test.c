@@ -56,7 +56,7 @@ int conf_test_load(const char *text, struct config *config, struct conf_errors *
 	char *dir = conf_test_dir();
 	char *path = conf_test_write(dir, "test.conf", text);
 	struct conf_load_options options = {.path = path};
-	int result = conf_load(&options, config, errors);
+	int result = (config_init_defaults(config), conf_load(&options, config, errors));
 	free(path);
 	conf_test_cleanup(dir);
 	return result;

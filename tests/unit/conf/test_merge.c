@@ -51,7 +51,7 @@ static void test_directory_merge(void **state)
 	struct config config;
 	struct conf_errors errors = {0};
 	struct conf_load_options options = {.path = dir};
-	int result = conf_load(&options, &config, &errors);
+	int result = (config_init_defaults(&config), conf_load(&options, &config, &errors));
 	conf_test_dump(&errors);
 	assert_int_equal(result, 0); /* web.service's bogus key was replaced away */
 	assert_int_equal(config.files.count, 3);
@@ -97,6 +97,7 @@ static void test_errors_name_their_file(void **state)
 	struct config config;
 	struct conf_errors errors = {0};
 	struct conf_load_options options = {.path = dir};
+	config_init_defaults(&config);
 	assert_int_equal(conf_load(&options, &config, &errors), -1);
 	assert_int_equal(errors.count, 3);
 	assert_non_null(strstr(errors.items[0].origin.file, "/a.conf"));
@@ -135,6 +136,7 @@ static void test_single_file_and_empty_file(void **state)
 	struct config config;
 	struct conf_errors errors = {0};
 	struct conf_load_options options = {.path = path};
+	config_init_defaults(&config);
 	assert_int_equal(conf_load(&options, &config, &errors), 0);
 	assert_int_equal(config.files.count, 1);
 	assert_int_equal(config.nservices, 0);

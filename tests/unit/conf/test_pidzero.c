@@ -24,7 +24,8 @@ static int load(struct pidzero_files *files, const char *daemons, const char *co
 	files->daemons = conf_test_write(files->dir, "daemons.json", daemons);
 	files->config =
 	    config_text ? conf_test_write(files->dir, "config.json", config_text) : NULL;
-	return conf_load_pidzero(files->daemons, files->config, config, errors);
+	return (config_init_defaults(config),
+		conf_load_pidzero(files->daemons, files->config, config, errors));
 }
 
 static void done(struct pidzero_files *files, struct config *config, struct conf_errors *errors)
@@ -143,6 +144,7 @@ static void test_errors(void **state)
 	assert_int_equal(errors.count, 2);
 	done(&files, &config, &errors);
 
+	config_init_defaults(&config);
 	assert_int_equal(conf_load_pidzero("/nonexistent/daemons.json", NULL, &config, &errors),
 			 -1);
 	assert_non_null(strstr(errors.items[0].message, "Unable to open daemons definition at "

@@ -418,6 +418,7 @@ static void test_missing_path_is_empty(void **state)
 	struct config config;
 	struct conf_errors errors = {0};
 	struct conf_load_options options = {.path = "/nonexistent/tend/config"};
+	config_init_defaults(&config);
 	assert_int_equal(conf_load(&options, &config, &errors), 0);
 	assert_int_equal(config.nservices, 0);
 	assert_null(config.config_dir);
