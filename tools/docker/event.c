@@ -64,7 +64,8 @@ int event_parse(const char *line, size_t len, struct event *out)
 		json_t *seconds = json_object_get(root, "time");
 		if (json_is_integer(nano))
 			out->time_nano = (int64_t)json_integer_value(nano);
-		else if (json_is_integer(seconds))
+		else if (json_is_integer(seconds) && json_integer_value(seconds) >= 0 &&
+			 json_integer_value(seconds) < INT64_MAX / 1000000000)
 			out->time_nano = (int64_t)json_integer_value(seconds) * 1000000000;
 		if (out->id[0] != '\0' && out->action[0] != '\0')
 			rc = 0;
