@@ -254,8 +254,10 @@ void logger_flush(struct logger *logger, int timeout_ms)
 	logger->flushing = true;
 	logger->flush_deadline_ms = deadline;
 	log_capture_drain_all(logger);
-	for (size_t i = 0; i < logger->nsinks; i++)
+	for (size_t i = 0; i < logger->nsinks; i++) {
+		sink_check_soon(logger->sinks[i]);
 		sink_drain(logger->sinks[i], deadline);
+	}
 	/* Drops counted along the way are reported now, not lost with the process. */
 	report_timer_fired(logger->loop, logger);
 	for (size_t i = 0; i < logger->nsinks; i++)

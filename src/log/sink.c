@@ -434,6 +434,11 @@ static void writable(struct loop *loop, int fd, uint32_t events, void *arg)
 	sink_write_pending(sink);
 }
 
+void sink_check_soon(struct sink *sink)
+{
+	sink->next_check_ms = 0;
+}
+
 void sink_drain(struct sink *sink, uint64_t deadline_ms)
 {
 	for (;;) {

@@ -66,6 +66,9 @@ bool sink_congested(const struct sink *sink);
 /* Something to report (a failure, a recovery, dropped records)? */
 bool sink_report_pending(const struct sink *sink);
 size_t sink_pending(const struct sink *sink);
+/* Make the next write check whether a file was renamed or deleted (shutdown: the last lines
+ * must not go to a file logrotate already moved away). */
+void sink_check_soon(struct sink *sink);
 /* Shutdown: wait (poll) until everything is written or deadline_ms (loop_now_ms time). */
 void sink_drain(struct sink *sink, uint64_t deadline_ms);
 
