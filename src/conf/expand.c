@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,9 +402,12 @@ char *expand_text(struct env *values, const char *text, const struct expand_opti
 {
 	struct expander x;
 	expander_init(&x, values, values, options);
+	size_t len = strlen(text);
+	/* A large template (envcp) may produce as much as itself, and the usual limit more. */
+	x.budget += len <= (SIZE_MAX - EXPAND_MAX_OUTPUT) / 2 ? 2 * len : 0;
 	struct expand_scan_context context = {&x, NULL};
 	struct expand_buf out = expand_buf_for(&x);
-	if (expand_scan(x.syntax, text, strlen(text), expand_scan_callback, &context, &out) < 0) {
+	if (expand_scan(x.syntax, text, len, expand_scan_callback, &context, &out) < 0) {
 		if (!x.error)
 			expand_fail_append(&x);
 		expand_buf_free(&out);

@@ -22,8 +22,9 @@
  * docs/environment.md is the user's guide, docs/compat.md lists the differences.
  *
  * Expansion is bounded: EXPAND_MAX_DEPTH nested expansions, EXPAND_MAX_OUTPUT bytes
- * produced and EXPAND_MAX_STEPS expressions evaluated per call (counting intermediate
- * results); beyond any of them it is an error.
+ * produced (plus twice the text's own size, for large templates) and EXPAND_MAX_STEPS
+ * expressions evaluated per call (counting intermediate results); beyond any of them it
+ * is an error.
  */
 #ifndef TEND_CONF_EXPAND_H
 #define TEND_CONF_EXPAND_H

@@ -68,6 +68,100 @@ static char *regex_pattern(const struct expand_regex_parts *parts)
 	return pattern;
 }
 
+/* glibc's regcomp copies a repeated atom once per repetition, so stacked or nested
+ * repetitions ("a+++", "((a{99}){99}){99}") grow its memory multiplicatively, and an
+ * optional repetition "a{1,N}" quadratically. This estimates that size and refuses what
+ * would be too big (about 10 MB at the limit). Back-references inside the regex are refused
+ * too: they are the one thing that makes glibc's regexec exponential. */
+#define REGEX_MAX_WEIGHT 4000.0
+#define REGEX_MAX_REPEAT 255 /* POSIX's smallest RE_DUP_MAX */
+#define REGEX_MAX_LENGTH 4096
+#define REGEX_MAX_GROUPS 64
+
+static const char *regex_refuse(const char *pattern)
+{
+	double sum[REGEX_MAX_GROUPS + 1] = {0}, last[REGEX_MAX_GROUPS + 1] = {0};
+	int depth = 0;
+	if (strlen(pattern) > REGEX_MAX_LENGTH)
+		return "regular expression too long";
+	for (const char *p = pattern; *p; p++) {
+		double atom = 1, times = 0;
+		switch (*p) {
+		case '\\':
+			if (p[1] >= '1' && p[1] <= '9')
+				return "back-references are not supported in the regular "
+				       "expression";
+			if (p[1])
+				p++;
+			break;
+		case '[': {
+			const char *q = p + 1;
+			if (*q == '^')
+				q++;
+			if (*q == ']')
+				q++;
+			while (*q && *q != ']') {
+				if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
+					const char *end = strstr(q + 2, q[1] == ':'   ? ":]"
+									: q[1] == '.' ? ".]"
+										      : "=]");
+					q = end ? end + 2 : q + 1;
+				} else {
+					q++;
+				}
+			}
+			if (*q)
+				p = q;
+			break;
+		}
+		case '(':
+			if (depth == REGEX_MAX_GROUPS)
+				return "regular expression too complex";
+			depth++;
+			sum[depth] = last[depth] = 0;
+			continue;
+		case ')':
+			if (depth > 0)
+				atom = sum[depth--];
+			break;
+		case '*':
+		case '+':
+		case '?':
+			times = 2;
+			break;
+		case '{': {
+			char *end = NULL;
+			unsigned long low = strtoul(p + 1, &end, 10), high = low;
+			if (end != p + 1 && *end == ',') {
+				const char *digits = end + 1;
+				high = strtoul(digits, &end, 10);
+				if (end == digits)
+					high = low + 1;
+			}
+			if (end != p + 1 && *end == '}') {
+				if (low > REGEX_MAX_REPEAT || high > REGEX_MAX_REPEAT)
+					return "repetition counts above 255 are not supported";
+				times = (double)(high > low ? high : low) + 1;
+				p = end;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+		if (times > 0) {
+			sum[depth] += last[depth] * (times - 1);
+			last[depth] *= times;
+		} else {
+			sum[depth] += atom;
+			last[depth] = atom;
+		}
+		if (sum[depth] > REGEX_MAX_WEIGHT)
+			return "regular expression too complex";
+	}
+	return NULL;
+}
+
 /* One replacement: \0-\9 are groups (an unmatched group is empty), \g<N> too; \\, \/, \n,
  * \t, \r, \f, \v, \a and \b are the characters Python gives them; any other backslash is
  * kept as written. */
@@ -127,6 +221,12 @@ int expand_regex_sub(const struct expand_regex_parts *parts, const char *value,
 	char *pattern = regex_pattern(parts);
 	if (!pattern) {
 		regex_error(error, "out of memory", "");
+		return -1;
+	}
+	const char *refused = regex_refuse(pattern);
+	if (refused) {
+		regex_error(error, refused, "");
+		free(pattern);
 		return -1;
 	}
 	regex_t re;

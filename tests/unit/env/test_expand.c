@@ -120,6 +120,11 @@ static const struct expand_case plain_cases[] = {
     {"$(UNDEF:/a/b/)", "", NULL},
     {"$(ONE:/abc)", NULL, "invalid regex replacement syntax in 'ONE:/abc'"},
     {"$(ONE:/a{2,1}/b/)", NULL, "invalid regular expression"},
+    {"$(ONE:/u+++++++++++++++++++++++++++++++/b/)", NULL, "too complex"},
+    {"$(ONE:/((u{99}){99}){99}/b/)", NULL, "too complex"},
+    {"$(ONE:/u{1,1000}/b/)", NULL, "above 255"},
+    {"$(ONE:/[0-9]{1,3}(-[0-9]{1,3}){3}/b/)", "number-1", NULL},
+    {"$(ONE:/(u)\\1/b/)", NULL, "back-references are not supported"},
     {"$(ONE:/a(/b/)", "$(ONE:/a(/b/)", NULL}, /* the "(" never closes: left as written */
     /* nesting and quotes */
     {"$(UNDEF:-$(HOME))", "/usr/garyw", NULL},
