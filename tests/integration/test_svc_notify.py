@@ -1,0 +1,345 @@
+"""type: notify — readiness over the sd_notify protocol, with real clients.
+
+Each test runs tend as PID 1 with a notify service and a dependent that may only start once
+the notify service is ready; tend's own log lines (stderr) tell what happened.
+"""
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import HELPERS, wait_for
+
+PY = "/usr/bin/python3"
+PY_NOTIFY = HELPERS / "py_notify.py"
+
+
+def conf(service_yaml, dependent=True):
+    """A config with n.service plus (optionally) d.service after it."""
+    body = service_yaml
+    if dependent:
+        body += """
+d.service:
+  after: n.service
+  command: "echo dependent-started"
+"""
+    return {"a.conf": body}
+
+
+def finish(tp, timeout=30):
+    """Stop tend (SIGTERM) if it still runs; return (code, stderr)."""
+    if tp.proc.poll() is None:
+        tp.signal(signal.SIGTERM)
+    code = tp.wait(timeout)
+    return code, tp.stderr
+
+
+def test_systemd_notify_ready(tend, tmp_path):
+    marker = tmp_path / "ready-seen"
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "sh -c 'sleep 0.3; systemd-notify --ready --status=up-and-running; exec sleep 30'"
+d.service:
+  after: n.service
+  command: "touch {marker}"
+""", dependent=False))
+    wait_for(marker.exists, 20, what="the dependent to start after READY=1")
+    code, err = finish(tp)
+    assert "n.service successfully started" in err, err
+    assert code == 0, err
+
+
+def test_systemd_notify_from_a_forked_child_after_the_launcher_exits(tend, tmp_path):
+    tp = tend(["--no-syslog"], config=conf("""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "sh -c '(sleep 0.5; systemd-notify --ready; sleep 1) & exit 0'"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "exited before READY=1; still waiting" in err, err
+    assert "n.service successfully started" in err, err
+    assert "dependent-started" in err
+    assert code == 0, err
+
+
+def test_python_systemd_daemon_notify(tend, tmp_path):
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "{PY} {PY_NOTIFY} STATUS=python READY=1 sleep:1"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "notify 'READY=1' -> True" in err, err
+    assert "n.service successfully started" in err, err
+    assert err.index("n.service successfully started") < err.index("dependent-started")
+    assert "n.service exited normally" in err
+    assert code == 0, err
+
+
+@pytest.fixture(scope="module")
+def sd_notify_helper(tmp_path_factory):
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        pytest.skip("no C compiler")
+    out = tmp_path_factory.mktemp("helpers") / "sd_notify_ready"
+    r = subprocess.run([cc, "-o", str(out), str(HELPERS / "sd_notify_ready.c"), "-lsystemd"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("cannot build the libsystemd helper (libsystemd-dev): " + r.stderr)
+    return out
+
+
+def test_libsystemd_sd_notify(tend, sd_notify_helper):
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "{sd_notify_helper} from-c 1"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "sd_notify sent READY=1" in err, err
+    assert "n.service successfully started" in err, err
+    assert err.index("n.service successfully started") < err.index("dependent-started")
+    assert code == 0, err
+
+
+def test_ready_never_sent_times_out(tend):
+    tp = tend(["--no-syslog"], config=conf("""
+n.service:
+  type: notify
+  process_timeout: 1
+  command: "sleep 30"
+"""))
+    code = tp.wait(30)
+    err = tp.stderr
+    assert "n.service did not receive ready notification within 1s" in err, err
+    assert "dependent-started" not in err
+    assert code != 0
+
+
+def test_errno_before_ready_is_a_start_failure(tend):
+    tp = tend(["--no-syslog"], config=conf("""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "sh -c 'systemd-notify ERRNO=5; sleep 30'"
+"""))
+    code = tp.wait(30)
+    err = tp.stderr
+    assert "n.service failed with reported error 5" in err, err
+    assert "dependent-started" not in err
+    assert code != 0
+
+
+def test_errno_after_ready_is_an_exit_with_that_status(tend):
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "{PY} {PY_NOTIFY} READY=1 sleep:0.5 ERRNO=7 sleep:30"
+""", dependent=False))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "n.service successfully started" in err, err
+    assert "n.service reported error 7; stopping it" in err, err
+    assert "terminated abnormally with exit status 7" in err, err
+    # a crash after a successful start (no restarts) is logged, not a system failure
+    assert code == 0, err
+
+
+def test_nonzero_exit_before_ready_is_a_start_failure(tend):
+    tp = tend(["--no-syslog"], config=conf("""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "sh -c 'exit 3'"
+"""))
+    code = tp.wait(30)
+    err = tp.stderr
+    assert "n.service failed on start-up with result 'exit status 3'" in err, err
+    assert "dependent-started" not in err
+    assert code != 0
+
+
+def test_ignore_failures_lets_dependents_start(tend):
+    tp = tend(["--no-syslog"], config=conf("""
+n.service:
+  type: notify
+  ignore_failures: true
+  process_timeout: 1
+  command: "sleep 30"
+"""))
+    code = tp.wait(30)
+    err = tp.stderr
+    assert "did not receive ready notification" in err
+    assert "(failure ignored)" in err, err
+    assert "dependent-started" in err
+    assert code == 0, err
+
+
+def test_mainpid_is_followed(tend):
+    tp = tend(["--no-syslog"], config=conf("""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "sh -c 'sleep 2 & systemd-notify --ready MAINPID=$!; exit 0'"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "(from MAINPID)" in err, err
+    assert "n.service successfully started" in err
+    # the launcher exits at once; the service ends with the MAINPID process, 2 s later
+    lines = err.splitlines()
+    ended = [l for l in lines if "n.service exited normally" in l]
+    assert ended, err
+    assert code == 0, err
+
+
+def test_mainpid_that_does_not_exist_is_ignored(tend):
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "{PY} {PY_NOTIFY} MAINPID=99999 READY=1 sleep:0.5"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "MAINPID=99999 does not exist; ignored" in err, err
+    assert "n.service successfully started" in err
+    assert code == 0, err
+
+
+def test_status_becomes_the_note(tend, tmp_path):
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "{PY} {PY_NOTIFY} READY=1 STATUS=serving-42-clients sleep:30"
+""", dependent=False))
+    # the note is visible through the control socket when that face is built in
+    sock = tmp_path / "tend.sock"
+    try:
+        wait_for(sock.exists, 10, what="the control socket")
+    except AssertionError:
+        finish(tp)
+        pytest.skip("no control socket in this build")
+    deadline = time.monotonic() + 20
+    out = ""
+    while time.monotonic() < deadline:
+        r = subprocess.run([str(tp_binary()), "tendctl", "--control-socket", str(sock), "status"],
+                           capture_output=True, text=True, timeout=10)
+        out = r.stdout + r.stderr
+        if r.returncode != 0 and "serving" not in out:
+            break
+        if "serving-42-clients" in out:
+            break
+        time.sleep(0.2)
+    code, err = finish(tp)
+    if "serving-42-clients" not in out:
+        pytest.skip("control socket status not available in this build: " + out[-300:])
+    assert code == 0, err
+
+
+def tp_binary():
+    from conftest import TEND
+    return TEND
+
+
+def test_watchdog_missed_aborts_the_service(tend):
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "{PY} {PY_NOTIFY} READY=1 WATCHDOG_USEC=400000 WATCHDOG=1 sleep:30"
+""", dependent=False))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "n.service successfully started" in err, err
+    assert "watchdog timeout (no WATCHDOG=1 within 0.4s); aborting it with SIGABRT" in err, err
+    assert "terminated abnormally" in err and "SIGABRT" in err, err
+    assert code == 0, err
+
+
+def test_watchdog_kept_alive_by_pings(tend):
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "{PY} {PY_NOTIFY} READY=1 WATCHDOG_USEC=3000000 sleep:0.5 WATCHDOG=1 sleep:0.5 WATCHDOG=1 sleep:0.5 STOPPING=1"
+""", dependent=False))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "watchdog timeout" not in err, err
+    assert "n.service is stopping" in err, err
+    assert "n.service exited normally" in err, err
+    assert code == 0, err
+
+
+def test_sender_outside_the_service_is_ignored(tend, tmp_path):
+    addr_file = tmp_path / "notify-socket"
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 4
+  command: "sh -c 'echo $NOTIFY_SOCKET > {addr_file}; exec sleep 30'"
+"""))
+    wait_for(lambda: addr_file.exists() and addr_file.read_text().strip(), 20,
+             what="the service to publish NOTIFY_SOCKET")
+    address = addr_file.read_text().strip()
+    assert address.startswith("@/tend/") and address.endswith("/n"), address
+    # this test process is outside tend's PID namespace: it is not one of the service's
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.sendto(b"READY=1", "\0" + address[1:])
+    s.close()
+    code = tp.wait(30)
+    err = tp.stderr
+    assert "notify message from PID" in err and "ignored: not the service" in err, err
+    assert "did not receive ready notification" in err
+    assert "dependent-started" not in err
+    assert code != 0
+
+
+def test_notify_sockets_are_private_per_service(tend, tmp_path):
+    """Two notify services get distinct random socket names; each becomes ready."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    tp = tend(["--no-syslog"], config={"a.conf": f"""
+n1.service:
+  type: notify
+  command: "sh -c 'echo $NOTIFY_SOCKET > {a}; systemd-notify --ready; sleep 1'"
+n2.service:
+  type: notify
+  command: "sh -c 'echo $NOTIFY_SOCKET > {b}; systemd-notify --ready; sleep 1'"
+"""})
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "n1.service successfully started" in err and "n2.service successfully started" in err, err
+    assert a.read_text() != b.read_text()
+    assert code == 0, err
+
+
+def test_bad_messages_are_logged_and_ignored(tend):
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "{PY} {PY_NOTIFY} garbage MAINPID=abc READY=1 sleep:0.5"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "notify message ignored: not KEY=VALUE: 'garbage'" in err, err
+    assert "notify message ignored: bad value: 'MAINPID=abc'" in err, err
+    assert "n.service successfully started" in err
+    assert code == 0, err
