@@ -9,4 +9,7 @@
 /* chaperone's envcp: copy files expanding $(VAR) expressions (src/tools/envcp.c). */
 int envcp_main(int argc, char **argv);
 
+/* tendctl / telchap / `tend ctl`: the control client (src/tools/tendctl.c). */
+int tendctl_main(int argc, char **argv);
+
 #endif

@@ -1,0 +1,448 @@
+/*
+ * exec.c — what each control command does, with chaperone's checks and replies
+ * (reference/chaperone.md §6): start/stop/reset refuse services in the wrong state unless
+ * --force, errors come back as "RESULT\nCommand error: ...", and --wait holds the reply
+ * until the services got where they were sent (ops.c). Group names work wherever service
+ * names do.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf/graph.h"
+#include "ctl/logring.h"
+#include "ctl/server.h"
+#include "ctl/status.h"
+#include "ctl/svcinfo.h"
+#include "log/log.h"
+#include "svc/service.h"
+#include "system.h"
+
+int system_reload(struct system *system, char *summary, size_t len) __attribute__((weak));
+void logger_set_tap(struct logger *logger, logger_tap_fn *fn, void *arg) __attribute__((weak));
+
+#define MAX_TARGETS 256
+
+static void reply_text(struct ctl_conn *conn, enum ctl_reply_kind kind, const char *text)
+{
+	if (conn)
+		ctl_conn_reply(conn, kind, text);
+}
+
+static void command_error(struct ctl_server *server, struct ctl_conn *conn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void command_error(struct ctl_server *server, struct ctl_conn *conn, const char *fmt, ...)
+{
+	char text[1024] = "Command error: ";
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text + strlen(text), sizeof(text) - strlen(text), fmt, ap);
+	va_end(ap);
+	if (conn)
+		ctl_conn_reply(conn, CTL_RESULT, text);
+	else
+		tend_log(system_logger(server->system), LOG_SEVERITY_WARNING, "command FIFO: %s",
+			 text);
+}
+
+/* "a, b, c" of the services matching pred into buf; false when none matched. */
+static bool list_names(struct service **svcs, size_t n, bool (*pred)(const struct service *),
+		       char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (!pred(svcs[i]))
+			continue;
+		int w =
+		    snprintf(buf + used, len - used, "%s%s", used ? ", " : "", svcs[i]->short_name);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+	return used > 0;
+}
+
+static bool is_not_enabled(const struct service *svc)
+{
+	return !svc->enabled;
+}
+
+/* chaperone's "started": a start was attempted and the service was not reset since. */
+static bool is_started(const struct service *svc)
+{
+	return svc->state != SVC_INACTIVE && svc->state != SVC_DISABLED;
+}
+
+static bool is_not_started(const struct service *svc)
+{
+	return !is_started(svc);
+}
+
+static bool has_process(const struct service *svc)
+{
+	return svc->pid > 0 || svc->attached_pid > 0;
+}
+
+/* Not ready: an enabled prerequisite failed. */
+static bool is_not_ready(const struct service *svc)
+{
+	const struct graph *graph = system_graph(svc->system);
+	if (svc->index >= graph->count)
+		return false;
+	for (size_t i = 0; i < graph->nprereqs[svc->index]; i++) {
+		const struct service *pre =
+		    system_service_at(svc->system, graph->prereqs[svc->index][i]);
+		if (pre->enabled && pre->state == SVC_FAILED)
+			return true;
+	}
+	return false;
+}
+
+static long resolve(struct ctl_server *server, struct ctl_conn *conn, const struct ctl_command *cmd,
+		    struct service **svcs)
+{
+	char err[300];
+	long n = ctl_resolve_services(server->system, cmd->args, cmd->nargs, svcs, MAX_TARGETS, err,
+				      sizeof(err));
+	if (n < 0)
+		command_error(server, conn, "%s", err);
+	return n;
+}
+
+static void enable_service(struct service *svc)
+{
+	svc->enabled = true;
+	if (svc->state == SVC_DISABLED)
+		service_dispatch(svc, SVC_EV_ENABLE);
+}
+
+static void run_start(struct ctl_server *server, struct ctl_conn *conn,
+		      const struct ctl_command *cmd)
+{
+	struct service *svcs[MAX_TARGETS];
+	long n = resolve(server, conn, cmd, svcs);
+	if (n < 0)
+		return;
+	char names[600];
+	bool force = cmd->options & CTL_OPT_FORCE, enable = cmd->options & CTL_OPT_ENABLE;
+	if (!force) {
+		if (!enable && list_names(svcs, (size_t)n, is_not_enabled, names, sizeof(names)))
+			return command_error(server, conn,
+					     "can only start services which have been enabled: %s",
+					     names);
+		if (list_names(svcs, (size_t)n, is_started, names, sizeof(names)))
+			return command_error(
+			    server, conn, "can't restart services without stop/reset: %s", names);
+		if (list_names(svcs, (size_t)n, is_not_ready, names, sizeof(names)))
+			return command_error(server, conn,
+					     "services or their prerequisites are not ready: %s",
+					     names);
+	}
+	if (system_phase(server->system) >= PHASE_STOPPING)
+		return command_error(server, conn, "the system is shutting down");
+	for (long i = 0; i < n; i++) {
+		if (enable)
+			enable_service(svcs[i]);
+		if (force || enable)
+			svcs[i]->restarts_left =
+			    -1; /* chaperone: start --force/--enable reset it */
+	}
+	bool wait = conn && (cmd->options & CTL_OPT_WAIT);
+	/* --force: reset first (a running service is stopped), then start */
+	ctl_op_new(server, wait ? conn : NULL, cmd->verb, cmd->options, svcs, (size_t)n,
+		   OP_STEP_STOP_THEN_START);
+	if (!wait)
+		reply_text(conn, CTL_RESULT, "service start-up queued.");
+}
+
+static void run_restart(struct ctl_server *server, struct ctl_conn *conn,
+			const struct ctl_command *cmd)
+{
+	struct service *svcs[MAX_TARGETS];
+	long n = resolve(server, conn, cmd, svcs);
+	if (n < 0)
+		return;
+	char names[600];
+	if (!(cmd->options & CTL_OPT_FORCE) &&
+	    list_names(svcs, (size_t)n, is_not_enabled, names, sizeof(names)))
+		return command_error(server, conn,
+				     "can only restart services which are enabled: %s", names);
+	if (system_phase(server->system) >= PHASE_STOPPING)
+		return command_error(server, conn, "the system is shutting down");
+	for (long i = 0; i < n; i++) {
+		enable_service(svcs[i]);
+		svcs[i]->restarts_left = -1;
+	}
+	bool wait = conn && (cmd->options & CTL_OPT_WAIT);
+	ctl_op_new(server, wait ? conn : NULL, cmd->verb, cmd->options | CTL_OPT_FORCE, svcs,
+		   (size_t)n, OP_STEP_STOP_THEN_START);
+	if (!wait)
+		reply_text(conn, CTL_RESULT, "services restarting.");
+}
+
+static void run_stop(struct ctl_server *server, struct ctl_conn *conn,
+		     const struct ctl_command *cmd)
+{
+	struct service *svcs[MAX_TARGETS];
+	long n = resolve(server, conn, cmd, svcs);
+	if (n < 0)
+		return;
+	char names[600];
+	if (!(cmd->options & CTL_OPT_FORCE) &&
+	    list_names(svcs, (size_t)n, is_not_started, names, sizeof(names)))
+		return command_error(server, conn, "can't stop services which aren't started: %s",
+				     names);
+	for (long i = 0; i < n; i++) {
+		svcs[i]->restarts_left = -1;
+		system_request_stop(server->system, svcs[i]);
+	}
+	bool wait = conn && (cmd->options & CTL_OPT_WAIT);
+	ctl_op_new(server, wait ? conn : NULL, cmd->verb, cmd->options, svcs, (size_t)n,
+		   OP_STEP_WAIT_STOPPED);
+	if (!wait)
+		reply_text(conn, CTL_RESULT, "services stopping.");
+}
+
+static void run_reset(struct ctl_server *server, struct ctl_conn *conn,
+		      const struct ctl_command *cmd)
+{
+	struct service *svcs[MAX_TARGETS];
+	long n = resolve(server, conn, cmd, svcs);
+	if (n < 0)
+		return;
+	char names[600];
+	if (!(cmd->options & CTL_OPT_FORCE) &&
+	    list_names(svcs, (size_t)n, has_process, names, sizeof(names)))
+		return command_error(server, conn, "can't reset services which are running: %s",
+				     names);
+	for (long i = 0; i < n; i++) {
+		svcs[i]->restarts_left = -1;
+		service_dispatch(svcs[i], SVC_EV_RESET);
+	}
+	bool wait = conn && (cmd->options & CTL_OPT_WAIT);
+	ctl_op_new(server, wait ? conn : NULL, cmd->verb, cmd->options, svcs, (size_t)n,
+		   OP_STEP_WAIT_STOPPED);
+	if (!wait)
+		reply_text(conn, CTL_RESULT, "services reset.");
+}
+
+static void run_enable(struct ctl_server *server, struct ctl_conn *conn,
+		       const struct ctl_command *cmd, bool enable)
+{
+	struct service *svcs[MAX_TARGETS];
+	long n = resolve(server, conn, cmd, svcs);
+	if (n < 0)
+		return;
+	for (long i = 0; i < n; i++) {
+		struct service *svc = svcs[i];
+		if (enable) {
+			enable_service(svc);
+		} else {
+			svc->enabled = false;
+			/* a running service keeps running, flagged; an idle one shows disabled */
+			if (!has_process(svc) && svc->state != SVC_STOPPING)
+				service_dispatch(svc, SVC_EV_DISABLE);
+		}
+	}
+	reply_text(conn, CTL_RESULT, enable ? "services enabled." : "services disabled.");
+}
+
+static int level_from_name(const char *name)
+{
+	static const char *const names[] = {"emerg", "alert",  "crit", "err",
+					    "warn",  "notice", "info", "debug"};
+	if (strncmp(name, "*.", 2) == 0)
+		name += 2;
+	if (strcasecmp(name, "warning") == 0)
+		return LOG_SEVERITY_WARNING;
+	if (strcasecmp(name, "error") == 0)
+		return LOG_SEVERITY_ERR;
+	for (int i = 0; i < 8; i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void run_loglevel(struct ctl_server *server, struct ctl_conn *conn,
+			 const struct ctl_command *cmd)
+{
+	static const char *const names[] = {"emerg", "alert",  "crit", "err",
+					    "warn",  "notice", "info", "debug"};
+	struct logger *logger = system_logger(server->system);
+	char text[200];
+	if (cmd->nargs == 0) {
+		int level = logger_forced_level(logger);
+		if (level < 0 || level > 7)
+			snprintf(text, sizeof(text), "Forced Logging Level: NOT SET");
+		else
+			snprintf(text, sizeof(text), "*.%s", names[level]);
+		return reply_text(conn, CTL_RESULT, text);
+	}
+	int level = level_from_name(cmd->args[0]);
+	if (level < 0)
+		return command_error(server, conn, "Not a valid log level: %s", cmd->args[0]);
+	logger_force_level(logger, level);
+	tend_log(logger, LOG_SEVERITY_INFO, "Forcing all log output to '%s' or greater",
+		 names[level]);
+	snprintf(text, sizeof(text), "All logging set to include priorities >= *.%s", names[level]);
+	reply_text(conn, CTL_RESULT, text);
+}
+
+static void shutdown_due(struct loop *loop, void *arg)
+{
+	struct ctl_server *server = arg;
+	system_shutdown(server->system, "shutdown requested (tendctl)", -1);
+}
+
+static void run_shutdown(struct ctl_server *server, struct ctl_conn *conn,
+			 const struct ctl_command *cmd)
+{
+	double delay = 0.1;
+	char text[200];
+	const char *arg = cmd->nargs ? cmd->args[0] : NULL;
+	if (arg && strcasecmp(arg, "now") != 0) {
+		char *end;
+		errno = 0;
+		delay = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(delay) || delay < 0 || delay > 1e7) {
+			snprintf(text, sizeof(text),
+				 "Specified delay is not a valid decimal number: %s", arg);
+			return reply_text(conn, CTL_RESULT, text);
+		}
+		snprintf(text, sizeof(text), "Shutting down in %g seconds", delay);
+	} else {
+		snprintf(text, sizeof(text), "Shutting down now");
+	}
+	tend_log(system_logger(server->system), LOG_SEVERITY_INFO,
+		 "requested shutdown scheduled to occur in %g seconds", delay);
+	loop_timer_init(&server->shutdown_timer, shutdown_due, server);
+	loop_timer_start(server->loop, &server->shutdown_timer, (uint64_t)(delay * 1000.0));
+	reply_text(conn, CTL_RESULT, text);
+}
+
+struct logs_visit {
+	const struct ctl_command *cmd;
+	struct ctl_buf *out;
+	uint64_t skip; /* entries to pass over (for -n) */
+};
+
+static void count_entry(const struct logring_entry *e, void *arg)
+{
+	struct logs_visit *v = arg;
+	if (logring_entry_matches(e, v->cmd->args, v->cmd->nargs))
+		v->skip++;
+}
+
+static void print_entry(const struct logring_entry *e, void *arg)
+{
+	struct logs_visit *v = arg;
+	if (!logring_entry_matches(e, v->cmd->args, v->cmd->nargs))
+		return;
+	if (v->skip) {
+		v->skip--;
+		return;
+	}
+	ctl_buf_printf(v->out, "%s\n", e->line);
+}
+
+static void run_logs(struct ctl_server *server, struct ctl_conn *conn,
+		     const struct ctl_command *cmd)
+{
+	if (!conn)
+		return;
+	if (!server->ring)
+		return command_error(server, conn, "no log ring (out of memory)");
+	if (!logger_set_tap)
+		return command_error(server, conn,
+				     "this build's logger keeps no records for 'logs'");
+	struct ctl_buf out;
+	ctl_buf_init(&out, CTL_REPLY_LIMIT);
+	struct logs_visit v = {.cmd = cmd, .out = &out};
+	if (cmd->lines >= 0) {
+		logring_visit(server->ring, count_entry, &v);
+		v.skip = v.skip > (uint64_t)cmd->lines ? v.skip - (uint64_t)cmd->lines : 0;
+	}
+	logring_visit(server->ring, print_entry, &v);
+	if (cmd->options & CTL_OPT_FOLLOW) {
+		ctl_buf_reset(&conn->out);
+		ctl_buf_str(&conn->out, "RESULT\n");
+		ctl_buf_add(&conn->out, out.data ? out.data : "", out.len);
+		ctl_conn_follow(conn, cmd->args, cmd->nargs);
+	} else {
+		ctl_conn_reply_buf(conn, CTL_RESULT, &out);
+	}
+	ctl_buf_free(&out);
+}
+
+static void run_reload(struct ctl_server *server, struct ctl_conn *conn)
+{
+	if (!system_reload)
+		return command_error(server, conn, "reload is not available in this build");
+	char summary[600];
+	ctl_ops_cancel(server, "Command error: interrupted by a configuration reload");
+	if (system_reload(server->system, summary, sizeof(summary)) < 0)
+		return command_error(server, conn, "reload failed: %s", summary);
+	reply_text(conn, CTL_RESULT, summary);
+}
+
+void ctl_execute(struct ctl_server *server, struct ctl_conn *conn, const struct ctl_command *cmd)
+{
+	struct system *system = server->system;
+	struct ctl_buf out;
+	switch (cmd->verb) {
+	case CTL_STATUS:
+		if (!conn)
+			return;
+		ctl_buf_init(&out, CTL_REPLY_LIMIT);
+		if (cmd->options & CTL_OPT_CHECK) {
+			ctl_status_check(system, &out);
+		} else if (cmd->options & CTL_OPT_JSON) {
+			json_t *json = ctl_status_json(system);
+			char *text = json_dumps(json, JSON_INDENT(2));
+			ctl_buf_str(&out, text ? text : "{}");
+			ctl_buf_str(&out, "\n");
+			free(text);
+			json_decref(json);
+		} else {
+			ctl_status_text(system, &out);
+		}
+		ctl_conn_reply_buf(conn, CTL_RESULT, &out);
+		ctl_buf_free(&out);
+		return;
+	case CTL_DEPENDENCIES: {
+		if (!conn)
+			return;
+		char *text = graph_describe(system_config(system), system_graph(system));
+		ctl_conn_reply(conn, CTL_RESULT, text ? text : "");
+		free(text);
+		return;
+	}
+	case CTL_START:
+		return run_start(server, conn, cmd);
+	case CTL_RESTART:
+		return run_restart(server, conn, cmd);
+	case CTL_STOP:
+		return run_stop(server, conn, cmd);
+	case CTL_RESET:
+		return run_reset(server, conn, cmd);
+	case CTL_ENABLE:
+		return run_enable(server, conn, cmd, true);
+	case CTL_DISABLE:
+		return run_enable(server, conn, cmd, false);
+	case CTL_LOGLEVEL:
+		return run_loglevel(server, conn, cmd);
+	case CTL_SHUTDOWN:
+		return run_shutdown(server, conn, cmd);
+	case CTL_LOGS:
+		return run_logs(server, conn, cmd);
+	case CTL_RELOAD:
+		return run_reload(server, conn);
+	default:
+		reply_text(conn, CTL_COMMAND_ERROR, ctl_usage());
+	}
+}
