@@ -414,6 +414,11 @@ static bool container_handle(struct container *c)
 		pending_push(&c->held, &c->current);
 		return false;
 	}
+	if (strcmp(action, CATCH_UP) == 0) {
+		for (const struct pending *p = c->queue.head; p; p = p->next)
+			if (strcmp(p->ev.action, "start") == 0)
+				return false; /* its start event, queued behind, registers it */
+	}
 	if (strcmp(action, "start") == 0 || strcmp(action, CATCH_UP) == 0) {
 		c->collecting = false;
 		c->running = true;
@@ -565,7 +570,7 @@ static void follow_events(struct controller *ctl)
 		return;
 	}
 	if (ctl->connected_once)
-		report_text("following events again from %s", since);
+		report_text("reconnecting: following events from %s", since);
 	ctl->connected_once = true;
 	/* the listing registers what started while we were not looking (a daemon restart loses
 	 * its event history); containers known already are left alone */
