@@ -65,6 +65,7 @@ struct controller {
 	uint64_t listed_ms; /* when the last container listing was requested */
 	struct evloop_timer reconnect;
 	bool connected_once;
+	bool stopping;
 };
 
 static void container_pump(struct container *c);
@@ -549,6 +550,8 @@ static void on_reconnect(struct evloop *loop, void *arg)
 static void on_stream_end(void *arg, const char *error)
 {
 	struct controller *ctl = arg;
+	if (ctl->stopping)
+		return;
 	report_text("event stream ended (%s); reconnecting in %llu ms", error,
 		    (unsigned long long)ctl->backoff_ms);
 	evloop_timer_start(ctl->loop, &ctl->reconnect, ctl->backoff_ms);
@@ -662,6 +665,12 @@ struct controller *controller_new(struct evloop *loop, struct engine *engine,
 	snprintf(ctl->start_since, sizeof(ctl->start_since), "%lld.%09ld", (long long)now.tv_sec,
 		 now.tv_nsec);
 	return ctl;
+}
+
+void controller_stop(struct controller *ctl)
+{
+	ctl->stopping = true;
+	evloop_timer_stop(ctl->loop, &ctl->reconnect);
 }
 
 void controller_set_dispatch(struct controller *ctl, struct dispatch *dispatch)

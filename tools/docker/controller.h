@@ -48,6 +48,9 @@ void controller_start(struct controller *controller);
 const char *controller_self_id(const struct controller *controller);
 const char *controller_self_name(const struct controller *controller);
 
+/* At shutdown, before the engine's requests end: stop reconnecting and reporting. */
+void controller_stop(struct controller *controller);
+
 /* Must be set before controller_start. */
 void controller_set_dispatch(struct controller *controller, struct dispatch *dispatch);
 

@@ -15,6 +15,7 @@
 struct running {
 	struct dispatch *dispatch;
 	struct dispatch_job *job;
+	struct hostexec *host; /* a %host run, so shutdown can let go of it */
 };
 
 struct dispatch {
@@ -23,8 +24,9 @@ struct dispatch {
 	struct dispatch_config config;
 	struct dispatch_job *queue, *tail;
 	size_t queued, dropped;
-	struct dispatch_job **running; /* max_running slots */
+	struct running **running; /* max_running slots */
 	size_t n_running;
+	bool stopping; /* no new runs start */
 };
 
 struct dispatch *dispatch_new(struct evloop *loop, struct engine *engine,
@@ -151,10 +153,10 @@ static void report_job(const struct dispatch_job *job, const struct engine_exec_
 
 static void dispatch_pump(struct dispatch *dispatch);
 
-static void running_remove(struct dispatch *dispatch, struct dispatch_job *job)
+static void running_remove(struct dispatch *dispatch, struct running *run)
 {
 	for (size_t i = 0; i < dispatch->n_running; i++) {
-		if (dispatch->running[i] == job) {
+		if (dispatch->running[i] == run) {
 			dispatch->running[i] = dispatch->running[--dispatch->n_running];
 			return;
 		}
@@ -166,7 +168,7 @@ static void on_job_done(void *arg, const struct engine_exec_result *result)
 	struct running *run = arg;
 	struct dispatch *dispatch = run->dispatch;
 	report_job(run->job, result);
-	running_remove(dispatch, run->job);
+	running_remove(dispatch, run);
 	job_free(run->job);
 	free(run);
 	dispatch_pump(dispatch);
@@ -210,15 +212,15 @@ static void job_start(struct dispatch *dispatch, struct dispatch_job *job)
 		job_free(job);
 		return;
 	}
-	*run = (struct running){dispatch, job};
-	dispatch->running[dispatch->n_running++] = job;
+	*run = (struct running){dispatch, job, NULL};
+	dispatch->running[dispatch->n_running++] = run;
 	if (c->dry_run) {
 		failed.error = NULL;
 		json_t *fields = job_fields(job);
 		json_object_set_new(fields, "dry_run", json_true());
 		json_object_set_new(fields, "body", report_string(job->body, strlen(job->body)));
 		report_record("dispatch", fields);
-		running_remove(dispatch, job);
+		running_remove(dispatch, run);
 		job_free(job);
 		free(run);
 		return;
@@ -231,7 +233,9 @@ static void job_start(struct dispatch *dispatch, struct dispatch_job *job)
 					       .env = env,
 					       .output_limit = c->output_limit,
 					       .timeout_ms = c->timeout_ms};
-		rc = c->host_pid > 0 ? hostexec_run(dispatch->loop, &opt, on_job_done, run) : -1;
+		run->host =
+		    c->host_pid > 0 ? hostexec_run(dispatch->loop, &opt, on_job_done, run) : NULL;
+		rc = run->host ? 0 : -1;
 		failed.error =
 		    c->host_pid > 0 ? "cannot start the host process" : "%host is disabled";
 	} else {
@@ -246,7 +250,7 @@ static void job_start(struct dispatch *dispatch, struct dispatch_job *job)
 	}
 	if (rc < 0) {
 		report_job(job, &failed);
-		running_remove(dispatch, job);
+		running_remove(dispatch, run);
 		job_free(job);
 		free(run);
 	}
@@ -255,7 +259,7 @@ static void job_start(struct dispatch *dispatch, struct dispatch_job *job)
 static bool target_busy(const struct dispatch *dispatch, const struct dispatch_job *job)
 {
 	for (size_t i = 0; i < dispatch->n_running; i++)
-		if (strcmp(dispatch->running[i]->target_id, job->target_id) == 0)
+		if (strcmp(dispatch->running[i]->job->target_id, job->target_id) == 0)
 			return true;
 	return false;
 }
@@ -264,7 +268,7 @@ static void dispatch_pump(struct dispatch *dispatch)
 {
 	struct dispatch_job **at = &dispatch->queue;
 	struct dispatch_job *prev = NULL;
-	while (*at && dispatch->n_running < dispatch->config.max_running) {
+	while (*at && !dispatch->stopping && dispatch->n_running < dispatch->config.max_running) {
 		struct dispatch_job *job = *at;
 		/* skip a busy target, and every later job of a target skipped before it */
 		bool blocked = target_busy(dispatch, job);
@@ -288,8 +292,24 @@ static void dispatch_pump(struct dispatch *dispatch)
 	}
 }
 
+void dispatch_stop(struct dispatch *dispatch)
+{
+	dispatch->stopping = true;
+	if (dispatch->queued > 0)
+		report_text("stopping: %zu queued runs will not start", dispatch->queued);
+	/* host runs are ours to let go of; container runs end with the engine's requests */
+	for (size_t i = dispatch->n_running; i-- > 0;) {
+		if (i < dispatch->n_running && dispatch->running[i]->host)
+			hostexec_abandon(dispatch->running[i]->host);
+	}
+}
+
 void dispatch_submit(struct dispatch *dispatch, struct dispatch_job *job)
 {
+	if (dispatch->stopping) {
+		job_free(job);
+		return;
+	}
 	if (dispatch->queued >= dispatch->config.max_queued) {
 		dispatch->dropped++;
 		report_text(

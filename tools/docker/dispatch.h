@@ -51,6 +51,9 @@ struct dispatch_job *dispatch_job_new(const char *event, const char *owner_id,
 				      const char *registrar_id, const char *registrar_name);
 /* Queue a job (ownership passes); it starts as soon as its target and a slot are free. */
 void dispatch_submit(struct dispatch *dispatch, struct dispatch_job *job);
+/* At shutdown: nothing new starts, host runs are let go of (and reported). Container runs
+ * end when the engine's requests are shut down. */
+void dispatch_stop(struct dispatch *dispatch);
 /* Jobs queued or running. */
 size_t dispatch_pending(const struct dispatch *dispatch);
 size_t dispatch_dropped(const struct dispatch *dispatch);

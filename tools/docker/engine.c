@@ -79,6 +79,12 @@ void engine_free(struct engine *engine)
 	free(engine);
 }
 
+void engine_shutdown(struct engine *engine)
+{
+	evloop_timer_stop(engine->loop, &engine->deliver);
+	http_shutdown(engine->http);
+}
+
 const char *engine_api_version(const struct engine *engine)
 {
 	return engine->version;

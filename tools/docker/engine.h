@@ -21,6 +21,8 @@ struct engine;
 
 struct engine *engine_new(struct evloop *loop, const char *socket_path);
 void engine_free(struct engine *engine);
+/* End every request in flight (their callbacks see "shutting down"); no new ones start. */
+void engine_shutdown(struct engine *engine);
 const char *engine_api_version(const struct engine *engine);
 
 /* Ask /_ping (its Api-Version header), or else /version, and pin the version. error is

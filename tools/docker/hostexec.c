@@ -142,13 +142,11 @@ static char **build_env(const struct hostexec_options *opt, char **blob_out)
 	return envp;
 }
 
-static void hostexec_maybe_finish(struct hostexec *h)
+static void hostexec_finish(struct hostexec *h, const char *error)
 {
-	if (!h->exited || h->out_fd >= 0 || h->err_fd >= 0)
-		return;
 	evloop_timer_stop(h->loop, &h->deadline);
 	int code = -1;
-	if (!h->timed_out)
+	if (!h->timed_out && h->exited)
 		code = WIFEXITED(h->status) ? WEXITSTATUS(h->status) : 128 + WTERMSIG(h->status);
 	struct engine_exec_result result = {
 	    .exit_code = code,
@@ -160,11 +158,31 @@ static void hostexec_maybe_finish(struct hostexec *h)
 	    .err_len = h->err_len,
 	    .dropped = h->dropped,
 	    .duration_ms = evloop_now_ms() - h->started_ms,
+	    .error = error,
 	};
 	h->fn(h->arg, &result);
 	free(h->out);
 	free(h->err);
 	free(h);
+}
+
+static void hostexec_maybe_finish(struct hostexec *h)
+{
+	if (h->exited && h->out_fd < 0 && h->err_fd < 0)
+		hostexec_finish(h, NULL);
+}
+
+void hostexec_abandon(struct hostexec *h)
+{
+	int *fds[] = {&h->out_fd, &h->err_fd, &h->pidfd};
+	for (size_t i = 0; i < 3; i++) {
+		if (*fds[i] < 0)
+			continue;
+		evloop_del_fd(h->loop, *fds[i]);
+		close(*fds[i]);
+		*fds[i] = -1;
+	}
+	hostexec_finish(h, "abandoned at shutdown");
 }
 
 static void on_output(struct evloop *loop, int fd, short revents, void *arg)
@@ -236,8 +254,8 @@ static int pipe_nonblock(int fds[2])
 	return 0;
 }
 
-int hostexec_run(struct evloop *loop, const struct hostexec_options *opt, engine_exec_fn *fn,
-		 void *arg)
+struct hostexec *hostexec_run(struct evloop *loop, const struct hostexec_options *opt,
+			      engine_exec_fn *fn, void *arg)
 {
 	struct hostexec *h = calloc(1, sizeof(*h));
 	char *blob = NULL;
@@ -291,11 +309,11 @@ int hostexec_run(struct evloop *loop, const struct hostexec_options *opt, engine
 		if (h->pidfd >= 0)
 			close(h->pidfd);
 		free(h);
-		return -1;
+		return NULL;
 	}
 	if (opt->timeout_ms > 0)
 		evloop_timer_start(loop, &h->deadline, opt->timeout_ms);
-	return 0;
+	return h;
 fail:
 	for (int i = 0; i < 2; i++) {
 		if (out[i] >= 0)
@@ -306,5 +324,5 @@ fail:
 	free(envp);
 	free(blob);
 	free(h);
-	return -1;
+	return NULL;
 }

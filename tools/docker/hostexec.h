@@ -23,9 +23,14 @@ struct hostexec_options {
 	uint64_t timeout_ms;
 };
 
-/* Start; the result uses engine_exec_result so both kinds of target report alike. -1 if the
- * child could not be started (fn is then never called). */
-int hostexec_run(struct evloop *loop, const struct hostexec_options *opt, engine_exec_fn *fn,
-		 void *arg);
+struct hostexec;
+
+/* Start; the result uses engine_exec_result so both kinds of target report alike. NULL if
+ * the child could not be started (fn is then never called). */
+struct hostexec *hostexec_run(struct evloop *loop, const struct hostexec_options *opt,
+			      engine_exec_fn *fn, void *arg);
+/* At shutdown: stop watching a run (fn gets the error "abandoned at shutdown"); the process
+ * itself is left to finish on its own. */
+void hostexec_abandon(struct hostexec *h);
 
 #endif

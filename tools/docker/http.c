@@ -14,6 +14,8 @@ struct http {
 	struct evloop *loop;
 	char *socket_path;
 	char version_prefix[24];
+	struct http_req *live; /* every request in flight, so shutdown can end them */
+	bool closing;
 };
 
 struct http_req {
@@ -27,6 +29,7 @@ struct http_req {
 	void *arg;
 	char *api_version_header;
 	char error[CURL_ERROR_SIZE];
+	struct http_req *prev, *next; /* in http.live */
 };
 
 struct http *http_new(struct evloop *loop, const char *socket_path)
@@ -104,6 +107,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 
 static void req_free(struct http_req *req)
 {
+	if (req->prev)
+		req->prev->next = req->next;
+	else if (req->http->live == req)
+		req->http->live = req->next;
+	if (req->next)
+		req->next->prev = req->prev;
 	if (req->easy) {
 		curl_multi_remove_handle(evloop_multi(req->http->loop), req->easy);
 		curl_easy_cleanup(req->easy);
@@ -116,6 +125,8 @@ static void req_free(struct http_req *req)
 struct http_req *http_request(struct http *http, const char *path, const struct http_options *opt,
 			      http_done_fn *on_done, void *arg)
 {
+	if (http->closing)
+		return NULL;
 	struct http_req *req = calloc(1, sizeof(*req));
 	if (!req)
 		return NULL;
@@ -170,8 +181,22 @@ struct http_req *http_request(struct http *http, const char *path, const struct 
 		req_free(req);
 		return NULL;
 	}
+	req->next = http->live;
+	if (http->live)
+		http->live->prev = req;
+	http->live = req;
 	evloop_kick(http->loop);
 	return req;
+}
+
+void http_shutdown(struct http *http)
+{
+	http->closing = true;
+	while (http->live) {
+		struct http_req *req = http->live;
+		req->on_done(req->arg, 0, "", 0, "shutting down");
+		req_free(req);
+	}
 }
 
 void http_cancel(struct http_req *req)

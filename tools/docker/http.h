@@ -42,6 +42,9 @@ struct http_req *http_request(struct http *http, const char *path, const struct 
 /* Abort a request without calling on_done. Not from inside its own callbacks. */
 void http_cancel(struct http_req *req);
 
+/* End every request in flight (on_done gets the error "shutting down") and refuse new ones. */
+void http_shutdown(struct http *http);
+
 /* The evloop's hook for finished transfers. */
 void http_transfer_done(CURL *easy, CURLcode result);
 

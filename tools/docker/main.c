@@ -28,6 +28,7 @@ struct app {
 	struct dispatch *dispatch;
 	struct evloop_timer retry;
 	uint64_t retry_ms;
+	bool stopping;
 };
 
 static void negotiate(struct app *app);
@@ -35,6 +36,8 @@ static void negotiate(struct app *app);
 static void on_ready(void *arg, const char *error)
 {
 	struct app *app = arg;
+	if (app->stopping)
+		return;
 	if (error) {
 		report_text("cannot reach the Engine at %s: %s; retrying in %llu ms",
 			    app->opt.socket_path, error, (unsigned long long)app->retry_ms);
@@ -127,9 +130,12 @@ int main(int argc, char **argv)
 	evloop_timer_init(&app.retry, on_retry, &app);
 	negotiate(&app);
 	rc = evloop_run(app.loop);
-	if (dispatch_pending(app.dispatch) > 0)
-		report_text("%zu runs were still queued or running",
-			    dispatch_pending(app.dispatch));
+	app.stopping = true;
+	/* end what is in flight, each with its own report, before freeing anything */
+	controller_stop(app.controller);
+	dispatch_stop(app.dispatch);
+	engine_shutdown(app.engine);
+	evloop_timer_stop(app.loop, &app.retry);
 	controller_free(app.controller);
 	dispatch_free(app.dispatch);
 	engine_free(app.engine);
