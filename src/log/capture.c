@@ -218,7 +218,7 @@ static bool process(struct log_capture *c, bool final)
 			logger_batch_end(logger);
 			logger_batch_begin(logger);
 			for (size_t i = 0; i < logger->nsinks && !paused; i++)
-				paused = sink_congested(logger->sinks[i]);
+				paused = sink_holds_sources(logger->sinks[i]);
 		}
 	}
 	if (c->start == c->len)

@@ -178,10 +178,10 @@ void logger_unpause_source(struct logger *logger, struct log_source *source)
 	source->next_paused = NULL;
 }
 
-static bool any_congested(const struct logger *logger)
+static bool any_congested(struct logger *logger)
 {
 	for (size_t i = 0; i < logger->nsinks; i++)
-		if (sink_congested(logger->sinks[i]))
+		if (sink_holds_sources(logger->sinks[i]))
 			return true;
 	return false;
 }
@@ -281,4 +281,10 @@ void logger_free(struct logger *logger)
 		loop_timer_stop(logger->loop, &logger->resume_timer);
 	}
 	free(logger);
+}
+
+void logger_set_tap(struct logger *logger, logger_tap_fn *fn, void *arg)
+{
+	logger->tap = fn;
+	logger->tap_arg = arg;
 }

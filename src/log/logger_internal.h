@@ -53,6 +53,9 @@ struct logger {
 	struct loop_timer report_timer; /* drop and failure reports, at most once a second */
 	struct loop_timer resume_timer; /* wakes held-back sources after an output drained */
 
+	logger_tap_fn *tap; /* sees every record (tendctl logs) */
+	void *tap_arg;
+
 	logger_expand_fn *expand;
 	void *expand_arg;
 

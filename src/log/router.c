@@ -311,6 +311,8 @@ int router_configure(struct logger *logger, const struct config *config)
 bool logger_route(struct logger *logger, const struct log_record *record, enum sink_source source)
 {
 	logger->stats.records++;
+	if (logger->tap)
+		logger->tap(record, logger->tap_arg);
 	if (!logger->configured) {
 		if (logger->fallback) {
 			sink_append(logger->fallback, record, source);

@@ -65,6 +65,13 @@ bool sink_congested(const struct sink *sink)
 	return !sink->failing && sink->kind != SINK_REMOTE && sink_pending(sink) >= SINK_SOFT_LIMIT;
 }
 
+bool sink_holds_sources(struct sink *sink)
+{
+	if (sink_congested(sink))
+		sink->holding = true;
+	return sink->holding && sink_congested(sink);
+}
+
 bool sink_report_pending(const struct sink *sink)
 {
 	return sink->report_failure || sink->report_recovery || sink->dropped_total > 0;
@@ -227,6 +234,11 @@ void sink_fail(struct sink *sink, int error)
 	if (sink->logger->loop)
 		loop_timer_start(sink->logger->loop, &sink->retry_timer, SINK_RETRY_MS);
 	logger_sink_has_report(sink->logger);
+	if (sink->holding) {
+		/* A failing output drops instead of holding sources back: let them go. */
+		sink->holding = false;
+		logger_sink_drained(sink->logger);
+	}
 }
 
 void sink_recovered(struct sink *sink)
@@ -344,7 +356,7 @@ bool sink_append(struct sink *sink, const struct log_record *record, enum sink_s
 	}
 	if (logger->batch_depth == 0)
 		sink_write_pending(sink);
-	return sink_congested(sink);
+	return sink_holds_sources(sink);
 }
 
 /* ---- writing ---- */
@@ -385,7 +397,6 @@ void sink_write_pending(struct sink *sink)
 		if (sink->fd < 0)
 			return;
 	}
-	bool was_congested = sink_pending(sink) >= SINK_SOFT_LIMIT;
 	bool progress = false;
 	while (sink->start < sink->end) {
 		size_t n = sink->end - sink->start;
@@ -417,8 +428,10 @@ void sink_write_pending(struct sink *sink)
 		buffer_emptied(sink);
 		sink_unwatch(sink);
 	}
-	if (was_congested && sink_pending(sink) < SINK_SOFT_LIMIT / 2)
+	if (sink->holding && sink_pending(sink) < SINK_SOFT_LIMIT / 2) {
+		sink->holding = false;
 		logger_sink_drained(sink->logger);
+	}
 }
 
 static void writable(struct loop *loop, int fd, uint32_t events, void *arg)

@@ -63,6 +63,8 @@ bool sink_append(struct sink *sink, const struct log_record *record, enum sink_s
 /* Writes what it can without blocking. */
 void sink_write_pending(struct sink *sink);
 bool sink_congested(const struct sink *sink);
+/* sink_congested(), and if so remember that a source waits for this sink to drain. */
+bool sink_holds_sources(struct sink *sink);
 /* Something to report (a failure, a recovery, dropped records)? */
 bool sink_report_pending(const struct sink *sink);
 size_t sink_pending(const struct sink *sink);

@@ -31,6 +31,7 @@ struct sink {
 	bool pollable;	     /* can go on epoll (not a regular file) */
 	bool datagram;	     /* UDP: one record per send, nothing buffered */
 
+	bool holding; /* told a source to wait: must say when it drains */
 	bool failing;
 	int failure_errno;
 	bool report_failure;  /* a failure not reported yet */

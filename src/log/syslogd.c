@@ -208,7 +208,7 @@ static bool conn_process(struct syslog_conn *c, bool final)
 		logger_batch_begin(d->logger);
 		bool still = false;
 		for (size_t i = 0; i < d->logger->nsinks && !still; i++)
-			still = sink_congested(d->logger->sinks[i]);
+			still = sink_holds_sources(d->logger->sinks[i]);
 		if (still) {
 			conn_watch(c, false);
 			logger_pause_source(d->logger, &c->source);
