@@ -277,8 +277,11 @@ struct env *env_expanded(struct env *env, const struct expand_options *options, 
 {
 	if (env->final)
 		return env;
-	if (env->expanded)
+	const void *syntax = options ? (const void *)options->syntax : NULL;
+	const void *backtick = options ? (const void *)options->backtick : NULL;
+	if (env->expanded && env->expanded_syntax == syntax && env->expanded_backtick == backtick)
 		return env->expanded;
+	env_drop_expanded(env);
 	struct env *expanded = expand_env(env, options, error);
 	if (!expanded)
 		return NULL;
@@ -293,6 +296,8 @@ struct env *env_expanded(struct env *env, const struct expand_options *options, 
 	}
 	expanded->final = true;
 	env->expanded = expanded;
+	env->expanded_syntax = syntax;
+	env->expanded_backtick = backtick;
 	return expanded;
 }
 

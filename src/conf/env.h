@@ -56,8 +56,10 @@ struct env {
 	bool has_user; /* backticks run as uid/gid (inherited from the parent level) */
 	uid_t uid;
 	gid_t gid;
-	struct env *expanded; /* cache of env_expanded(), dropped when a variable changes */
-	bool final;	      /* this is an expanded env: env_expanded() returns it as is */
+	struct env *expanded;	     /* cache of env_expanded(), dropped when a variable changes */
+	const void *expanded_syntax; /* ...and the options it was made with: other */
+	const void *expanded_backtick; /* options (envcp's syntax, no backticks) expand again */
+	bool final; /* this is an expanded env: env_expanded() returns it as is */
 };
 
 /* The passwd entry of the user a level runs as: it adds HOME, USER and LOGNAME. */
@@ -101,8 +103,9 @@ int env_set_launch(struct env *env, unsigned long serial, time_t now);
 
 /* Every variable expanded, chaperone's Environment.expanded(): names are expanded in sorted
  * order (this decides where a cycle stops), values may use bare backticks. The result is
- * cached in env (do not free it; it is dropped when env changes or is freed) and keeps the
- * order of env. NULL with *error set (malloc'd) when an expansion fails (`:?`, a bad
+ * cached in env for the same options (do not free it; it is dropped when env changes, is
+ * expanded with other options, or is freed) and keeps the order of env. NULL with *error set
+ * (malloc'd) when an expansion fails (`:?`, a bad
  * `:/regex/`, too deep or too large) or when out of memory. */
 struct env *env_expanded(struct env *env, const struct expand_options *options, char **error);
 

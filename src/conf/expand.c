@@ -35,6 +35,7 @@ struct expander {
 	struct env *result; /* what is expanded so far; == source for directives */
 	const struct expand_options *options;
 	const struct expand_syntax *syntax;
+	struct expand_syntax syntax_copy;
 	size_t budget; /* bytes left to produce */
 	size_t steps;  /* expressions left to evaluate */
 	int depth;
@@ -392,7 +393,16 @@ static void expander_init(struct expander *x, struct env *source, struct env *re
 	x->source = source;
 	x->result = result;
 	x->options = options ? options : &no_options;
-	x->syntax = x->options->syntax ? x->options->syntax : &expand_default_syntax;
+	x->syntax = &expand_default_syntax;
+	if (x->options->syntax) {
+		/* A partial syntax keeps the defaults for what it leaves out. */
+		x->syntax_copy = *x->options->syntax;
+		if (!x->syntax_copy.prefix || !*x->syntax_copy.prefix)
+			x->syntax_copy.prefix = expand_default_syntax.prefix;
+		if (!x->syntax_copy.openers || !*x->syntax_copy.openers)
+			x->syntax_copy.openers = expand_default_syntax.openers;
+		x->syntax = &x->syntax_copy;
+	}
 	x->budget = EXPAND_MAX_OUTPUT;
 	x->steps = EXPAND_MAX_STEPS;
 }

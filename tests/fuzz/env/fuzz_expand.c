@@ -20,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct env *fuzz_fixed_env(void)
 {
-	char *vars[] = {"HOME=/home/app", "ONE=number-1", "EMPTY=", "BAR=a|b", "PATH=/bin:/usr/bin",
-			"REF=$(ONE)", NULL};
+	char *vars[] = {"HOME=/home/app",     "ONE=number-1", "EMPTY=", "BAR=a|b",
+			"PATH=/bin:/usr/bin", "REF=$(ONE)",   NULL};
 	return env_from_environ(vars);
 }
 

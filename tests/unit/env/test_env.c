@@ -632,6 +632,21 @@ static void test_backticks_user_and_cache(void **state)
 	backtick_free(backtick);
 }
 
+static void test_cache_follows_options(void **state)
+{
+	(void)state;
+	static const struct pair vars[] = {{"A", "`echo x`"}, {NULL, NULL}};
+	struct backtick *backtick = backtick_new(echo_runner, NULL);
+	struct expand_options with = {NULL, backtick};
+	struct env *env = env_of(vars);
+	char *error = NULL;
+	assert_string_equal(env_get(env_expanded(env, NULL, &error), "A"), "`echo x`");
+	assert_string_equal(env_get(env_expanded(env, &with, &error), "A"), "x");
+	assert_string_equal(env_get(env_expanded(env, NULL, &error), "A"), "`echo x`");
+	env_free(env);
+	backtick_free(backtick);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,6 +664,7 @@ int main(void)
 	    cmocka_unit_test(test_self_reference_edges),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_backticks_user_and_cache),
+	    cmocka_unit_test(test_cache_follows_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
