@@ -237,7 +237,7 @@ static int expand_operator_regex(struct expander *x, const char *value, const ch
 /* Phase 1 of an expression: the value of name, computed (and kept in the result) if needed.
  * *literal is set when an undefined plain reference must stay as written. */
 static char *expand_lookup(struct expander *x, const char *name, bool is_reference,
-			   bool has_operator, char operator, const char * parent, bool *literal)
+			   bool has_operator, char op, const char *parent, bool *literal)
 {
 	*literal = false;
 	if (is_reference && parent && strcmp(parent, name) == 0)
@@ -270,7 +270,7 @@ static char *expand_lookup(struct expander *x, const char *name, bool is_referen
 		expand_fail(x, "out of memory while expanding");
 		return NULL;
 	}
-	if (has_operator && operator== '+') {
+	if (has_operator && op == '+') {
 		env_unset(x->result, name);
 	} else if (env_set(x->result, name, expanded) < 0) {
 		free(expanded);
@@ -296,7 +296,7 @@ static int expand_expression(struct expander *x, const char *content, size_t len
 		return expand_recurse(x, content, len, parent, out); /* $(`cmd`) */
 
 	size_t name_len = has_operator ? (size_t)(colon - content) : len;
-	char operator= has_operator ? colon[1] : '\0';
+	char op = has_operator ? colon[1] : '\0';
 	const char *rest = has_operator ? colon + 2 : NULL;
 	size_t rest_len = has_operator ? len - name_len - 2 : 0;
 	char *name = strndup(content, name_len);
@@ -304,8 +304,7 @@ static int expand_expression(struct expander *x, const char *content, size_t len
 		return expand_fail(x, "out of memory while expanding");
 
 	bool literal = false;
-	char *value =
-	    expand_lookup(x, name, whole != NULL, has_operator, operator, parent, &literal);
+	char *value = expand_lookup(x, name, whole != NULL, has_operator, op, parent, &literal);
 	free(name);
 	if (literal) {
 		if (expand_buf_append(out, whole, whole_len) < 0)
@@ -316,7 +315,7 @@ static int expand_expression(struct expander *x, const char *content, size_t len
 		return x->error ? -1 : expand_fail(x, "out of memory while expanding");
 
 	int rc = 0;
-	switch (operator) {
+	switch (op) {
 	case '?':
 		if (!*value) {
 			struct expand_buf message = expand_buf_for(x);
