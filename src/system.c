@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conf/backtick.h"
+#include "conf/env.h"
 #include "core/child.h"
 #include "core/loop.h"
 #include "log/log.h"
@@ -333,6 +335,33 @@ static void on_signal(struct loop *loop, const struct signalfd_siginfo *info, vo
 	}
 }
 
+extern char **environ;
+
+struct env *system_settings_env(struct system *s)
+{
+	if (!s->env_settings) {
+		s->env_base = env_from_environ(environ);
+		s->env_settings = env_build_level(s->env_base, &s->config->settings.env, NULL);
+	}
+	return s->env_settings;
+}
+
+static void backtick_failed(void *arg, const char *command, const char *message)
+{
+	struct system *s = arg;
+	tend_log(s->logger, LOG_SEVERITY_ERR, "backtick command `%s` failed: %s", command, message);
+}
+
+struct backtick *system_backtick(struct system *s)
+{
+	if (!s->backtick) {
+		s->backtick = backtick_new(backtick_shell_run, &s->backtick_shell);
+		if (s->backtick)
+			backtick_on_error(s->backtick, backtick_failed, s);
+	}
+	return s->backtick;
+}
+
 /* ---- construction ---- */
 
 static int build_dependents(struct system *s)
@@ -421,6 +450,9 @@ void system_free(struct system *s)
 	free(s->ndependents);
 	free(s->services);
 	graph_free(&s->graph);
+	env_free(s->env_settings);
+	env_free(s->env_base);
+	backtick_free(s->backtick);
 	child_table_free(s->children);
 	free(s);
 }

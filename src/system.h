@@ -19,6 +19,8 @@ struct logger;
 struct service;
 struct system;
 struct child_table;
+struct env;
+struct backtick;
 #include "svc/service.h"
 
 /* Documented exit codes (docs/exit-codes.md). The controlling command's own status (its
@@ -90,6 +92,9 @@ void system_service_changed(struct system *system, struct service *svc,
 			    enum service_state old_state);
 /* A service failure that chaperone treats as a system failure. */
 void system_service_failed(struct system *system, struct service *svc, const char *why);
+/* The settings-level environment (built once) and the backtick runner with its cache. */
+struct env *system_settings_env(struct system *system);
+struct backtick *system_backtick(struct system *system);
 /* Reap every exited child now (normally done on SIGCHLD). */
 void system_reap(struct system *system);
 /* --user / --create-user, or NULL. */

@@ -5,6 +5,7 @@
 #ifndef TEND_SYSTEM_INTERNAL_H
 #define TEND_SYSTEM_INTERNAL_H
 
+#include "conf/backtick.h"
 #include "conf/graph.h"
 #include "core/loop.h"
 #include "system.h"
@@ -50,6 +51,10 @@ struct system {
 	int requested_exit;       /* -1: none */
 	bool fatal;
 	int fatal_errno;
+	struct env *env_base;     /* tend's own environ */
+	struct env *env_settings; /* the settings level */
+	struct backtick *backtick;
+	struct backtick_shell backtick_shell; /* defaults: sh, 5 s, 64 KiB */
 	struct subscriber subscribers[MAX_SUBSCRIBERS];
 	size_t nsubscribers;
 };

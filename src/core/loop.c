@@ -145,7 +145,8 @@ void loop_timer_start_at(struct loop *loop, struct loop_timer *timer, uint64_t d
 {
 	if (due_ms == 0)
 		due_ms = 1; /* 0 means "disarmed" to timerfd */
-	if (loop_timer_armed(timer)) {
+	if (loop_timer_armed(timer) && timer->heap_index < loop->heap_len &&
+	    loop->heap[timer->heap_index] == timer) {
 		timer->due_ms = due_ms;
 		heap_down(loop, timer->heap_index);
 		heap_up(loop, timer->heap_index);
@@ -173,7 +174,9 @@ void loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t dela
 
 void loop_timer_stop(struct loop *loop, struct loop_timer *timer)
 {
-	if (!loop_timer_armed(timer))
+	/* Also tolerate a zeroed, never-initialised timer: it is not in the heap. */
+	if (!loop_timer_armed(timer) || timer->heap_index >= loop->heap_len ||
+	    loop->heap[timer->heap_index] != timer)
 		return;
 	heap_remove(loop, timer->heap_index);
 	timerfd_sync(loop);
@@ -314,7 +317,7 @@ void loop_stop(struct loop *loop)
 int loop_run(struct loop *loop)
 {
 	struct epoll_event events[64];
-	loop->stopping = false;
+	/* loop_stop() may already have been called before the loop ran (a start-up failure). */
 	while (!loop->stopping) {
 		int n = epoll_wait(loop->epoll_fd, events, 64, -1);
 		if (n < 0) {

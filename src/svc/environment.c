@@ -1,148 +1,123 @@
 /*
- * environment.c — interim environment building: tend's environment, settings and service
- * env_set/env_unset applied without expansion. Replaced by conf/env.h's full language.
+ * environment.c — a service's environment at launch, over conf/env.h: tend's environ, then
+ * the settings level, then the service level (with the user's HOME/USER/LOGNAME once the
+ * user is known), _CHAP_SERVICE_SERIAL/_TIME, everything expanded late as chaperone does.
  */
 #include "svc/environment.h"
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "conf/env.h"
+#include "conf/expand.h"
+#include "log/log.h"
 #include "svc/service.h"
 #include "system.h"
 
-extern char **environ;
-
-struct simple_env {
-	char **vars; /* "NAME=value" */
-	size_t count, cap;
+struct env_state {
+	struct service *svc;
+	struct env *level;  /* the service level (unexpanded) */
+	struct env *values; /* its expansion, owned by level */
+	struct expand_options options;
+	struct expand_options directive_options;
 };
 
-static void env_put(struct simple_env *e, const char *name, const char *value)
+static int rebuild(struct env_state *st, const struct env_user *user, char *err, size_t errlen)
 {
-	size_t nl = strlen(name);
-	char *entry;
-	if (asprintf(&entry, "%s=%s", name, value) < 0)
-		return;
-	for (size_t i = 0; i < e->count; i++)
-		if (strncmp(e->vars[i], name, nl) == 0 && e->vars[i][nl] == '=') {
-			free(e->vars[i]);
-			e->vars[i] = entry;
-			return;
-		}
-	if (e->count + 1 >= e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 32;
-		char **grown = realloc(e->vars, cap * sizeof(char *));
-		if (!grown) {
-			free(entry);
-			return;
-		}
-		e->vars = grown;
-		e->cap = cap;
+	struct system *system = st->svc->system;
+	struct env *level = env_build_service(system_settings_env(system), &st->svc->conf->env, user,
+					      st->svc->conf->name);
+	if (!level) {
+		snprintf(err, errlen, "%s: out of memory", st->svc->conf->name);
+		return -1;
 	}
-	e->vars[e->count++] = entry;
-}
-
-static void env_unset_glob(struct simple_env *e, const char *glob)
-{
-	size_t j = 0;
-	for (size_t i = 0; i < e->count; i++) {
-		char *eq = strchr(e->vars[i], '=');
-		char name[256];
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - e->vars[i]), e->vars[i]);
-		if (fnmatch(glob, name, 0) == 0)
-			free(e->vars[i]);
-		else
-			e->vars[j++] = e->vars[i];
+	env_set_launch(level, st->svc->serial, time(NULL));
+	char *error = NULL;
+	struct env *values = env_expanded(level, &st->options, &error);
+	if (!values) {
+		snprintf(err, errlen, "%s: environment: %s", st->svc->conf->name,
+			 error ? error : "out of memory");
+		free(error);
+		env_free(level);
+		return -1;
 	}
-	e->count = j;
-}
-
-static void apply_level(struct simple_env *e, const struct env_level *level)
-{
-	for (size_t i = 0; i < level->set.count; i++)
-		env_put(e, level->set.items[i].name, level->set.items[i].value);
-	for (size_t i = 0; i < level->unset.count; i++)
-		env_unset_glob(e, level->unset.items[i]);
+	env_free(st->level);
+	st->level = level;
+	st->values = values;
+	return 0;
 }
 
 int service_env_build(struct service *svc, struct service_env *env, char *err, size_t errlen)
 {
-	struct simple_env *e = calloc(1, sizeof(*e));
-	if (!e) {
+	struct env_state *st = calloc(1, sizeof(*st));
+	if (!st) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (char **p = environ; *p; p++) {
-		char *eq = strchr(*p, '=');
-		if (!eq)
-			continue;
-		char *name = strndup(*p, (size_t)(eq - *p));
-		if (name)
-			env_put(e, name, eq + 1);
-		free(name);
+	st->svc = svc;
+	st->options.backtick = system_backtick(svc->system);
+	st->directive_options = st->options;
+	env->impl = st;
+	if (rebuild(st, NULL, err, errlen) < 0) {
+		service_env_free(env);
+		return -1;
 	}
-	apply_level(e, &system_config(svc->system)->settings.env);
-	apply_level(e, &svc->conf->env);
-	char num[32];
-	env_put(e, "_CHAP_SERVICE", svc->conf->name);
-	snprintf(num, sizeof(num), "%u", svc->serial);
-	env_put(e, "_CHAP_SERVICE_SERIAL", num);
-	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
-	env_put(e, "_CHAP_SERVICE_TIME", num);
-	env->impl = e;
 	return 0;
 }
 
 char *service_env_expand(struct service_env *env, const char *text)
 {
-	(void)env;
-	return strdup(text ? text : "");
+	struct env_state *st = env->impl;
+	char *error = NULL;
+	char *out = expand_text(st->values, text ? text : "", &st->directive_options, &error);
+	if (!out) {
+		tend_log(system_logger(st->svc->system), LOG_SEVERITY_ERR, "%s: expanding '%s': %s",
+			 st->svc->conf->name, text, error ? error : "out of memory");
+		free(error);
+		out = strdup(text ? text : "");
+	}
+	return out;
 }
 
 void service_env_set_user(struct service_env *env, const char *user, const char *home)
 {
-	struct simple_env *e = env->impl;
-	if (home)
-		env_put(e, "HOME", home);
-	if (user) {
-		env_put(e, "USER", user);
-		env_put(e, "LOGNAME", user);
-	}
+	struct env_state *st = env->impl;
+	struct env_user who = {.name = user, .home = home};
+	char err[256];
+	if (rebuild(st, &who, err, sizeof(err)) < 0)
+		tend_log(system_logger(st->svc->system), LOG_SEVERITY_ERR, "%s", err);
 }
 
 char **service_env_public(struct service_env *env, const char *const *extra)
 {
-	struct simple_env *e = env->impl;
-	size_t nextra = 0;
-	while (extra && extra[nextra])
-		nextra++;
-	char **out = calloc(e->count + nextra + 1, sizeof(char *));
-	if (!out)
+	struct env_state *st = env->impl;
+	char **pub = env_public(st->values);
+	if (!pub || !extra || !extra[0])
+		return pub;
+	size_t n = 0, m = 0;
+	while (pub[n])
+		n++;
+	while (extra[m])
+		m++;
+	char **out = realloc(pub, (n + m + 1) * sizeof(char *));
+	if (!out) {
+		env_strv_free(pub);
 		return NULL;
-	size_t n = 0;
-	for (size_t i = 0; i < e->count; i++) {
-		const char *v = e->vars[i];
-		const char *eq = strchr(v, '=');
-		if (v[0] == '_' || eq[1] == '\0')
-			continue; /* chaperone passes only public, non-empty variables */
-		out[n++] = strdup(v);
 	}
-	for (size_t i = 0; i < nextra; i++)
-		out[n++] = strdup(extra[i]);
+	for (size_t i = 0; i < m; i++)
+		out[n + i] = strdup(extra[i]);
+	out[n + m] = NULL;
 	return out;
 }
 
 void service_env_free(struct service_env *env)
 {
-	struct simple_env *e = env->impl;
-	if (!e)
+	struct env_state *st = env->impl;
+	if (!st)
 		return;
-	for (size_t i = 0; i < e->count; i++)
-		free(e->vars[i]);
-	free(e->vars);
-	free(e);
+	env_free(st->level);
+	free(st);
 	env->impl = NULL;
 }
