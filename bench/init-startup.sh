@@ -8,7 +8,8 @@
 # `true` together), the ratio of the median to the fastest's, RssAnon and its ratio to the
 # smallest.
 #
-# Usage: sudo bench/init-startup.sh     (ROUNDS=3 RUNS=200 WARMUP=30 TEND_STATIC=... to change)
+# Usage: sudo bench/init-startup.sh     (ROUNDS=3 RUNS=200 WARMUP=30 TEND_STATIC=... to change;
+#                                        SKIP="tend,catatonit" leaves inits out by name)
 # Needs root (PID namespaces), the static tend (meson setup build-static -Dstatic=true
 # --buildtype=release && ninja -C build-static) and Debian's tini, dumb-init and catatonit.
 set -euo pipefail
@@ -39,7 +40,9 @@ ln -s "$TEND" "$work/dumb-init"
 names=()
 inits=()
 add() {
-	if [[ -x ${2%% *} ]]; then
+	if [[ ",${SKIP:-}," == *",$1,"* ]]; then
+		echo "init-startup.sh: skipping $1 (SKIP)" >&2
+	elif [[ -x ${2%% *} ]]; then
 		names+=("$1")
 		inits+=("$2")
 	else
