@@ -348,23 +348,33 @@ def test_hanging_script_times_out_without_stalling_others(world):
 # ---- %contrainer ----
 
 
-def controller_image(engine, tmp_path, scripts):
-    """local/busybox + tend-docker with the shared libraries it needs (ldd), as a controller."""
-    root = tmp_path / "ctlroot"
-    libs = subprocess.run(["ldd", str(TEND_DOCKER)], capture_output=True, text=True, check=True).stdout
+def copy_binary(binary, root):
+    """Copy a dynamically linked binary and the libraries ldd lists under root."""
+    libs = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=True).stdout
     for word in libs.split():
         if word.startswith("/") and os.path.exists(word):
             dest = root / word.lstrip("/")
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(os.path.realpath(word), dest)
     (root / "usr/local/bin").mkdir(parents=True, exist_ok=True)
-    shutil.copy(TEND_DOCKER, root / "usr/local/bin/tend-docker")
+    shutil.copy(binary, root / "usr/local/bin" / pathlib.Path(binary).name)
+
+
+def controller_image(engine, tmp_path, scripts, entrypoint='CMD ["/usr/local/bin/tend-docker"]', extra=None):
+    """local/busybox + tend-docker with the shared libraries it needs (ldd), as a controller."""
+    root = tmp_path / "ctlroot"
+    copy_binary(TEND_DOCKER, root)
     (root / "contrainer").mkdir()
     for name, spec in scripts.items():
         p = root / "contrainer" / name
-        p.write_text(script_text(*spec))
+        if isinstance(spec, tuple):
+            p.write_text(script_text(*spec))
+        else:
+            shutil.copy(spec, p)
         p.chmod(0o755)
-    (tmp_path / "Dockerfile").write_text('FROM local/busybox\nCOPY ctlroot /\nCMD ["/usr/local/bin/tend-docker"]\n')
+    if extra:
+        extra(root)
+    (tmp_path / "Dockerfile").write_text(f"FROM local/busybox\nCOPY ctlroot /\n{entrypoint}\n")
     tag = f"local/controller-{uid()}"
     engine.docker("build", "-q", "-t", tag, str(tmp_path), timeout=300)
     return tag
@@ -398,6 +408,38 @@ def test_contrainer_with_self_option(world):
     rec = ctl.wait(event="_inmediate", owner__name=owner)[0]
     assert rec["target"]["name"] == me
     assert world.lines(me, "/tmp/c") == [f"{me} {me}"]
+
+
+def test_example_controller_under_tend(world, tmp_path):
+    """examples/controller: tend as PID 1 runs tend-docker from the shipped chaperone.d, and
+    the example publisher's scripts work against it."""
+    from conftest import TEND, ROOT
+    if not TEND.exists():
+        pytest.skip(f"{TEND} not built")
+    example = ROOT / "examples" / "controller"
+
+    def add_tend(root):
+        copy_binary(TEND, root)
+        shutil.copytree(example / "chaperone.d", root / "etc" / "chaperone.d")
+        (root / "var" / "log").mkdir(parents=True)
+
+    ctx = tmp_path / "ctl"
+    ctx.mkdir()
+    scripts = {p.name: p for p in (example / "contrainer").iterdir()}
+    tag = controller_image(world.engine, ctx, scripts, 'ENTRYPOINT ["/usr/local/bin/tend"]', add_tend)
+    publisher = scripted_image(world.engine, {p.name: p.read_text() for p in (example / "publisher" / "contrainer").iterdir()})
+    ctl = f"ctl-{uid()}"
+    world.run(tag, ctl, args=("-v", f"{world.engine.sock}:/var/run/docker.sock"))
+    wait_for(lambda: "acting as container " + ctl in world.engine.docker("logs", ctl).stderr
+             + world.engine.docker("logs", ctl).stdout, 60, what="tend-docker under tend")
+    pub = world.run(publisher)
+    wait_for(lambda: world.lines(pub, "/tmp/controller-ready") == [f"registered with the controller {ctl}"],
+             60, what="the publisher's immediate %me script")
+    wait_for(lambda: any(f"started: {pub} (" in line for line in world.lines(ctl, "/var/log/container-starts")),
+             60, what="the controller's %contrainer:start script")
+    wait_for(lambda: any("serves http on port 8080" in line for line in world.lines(ctl, "/tmp/peers")),
+             60, what="the publisher's %all~%me script on the controller")
+    assert world.read(pub, "/tmp/peers") == ""
 
 
 # ---- %host ----

@@ -27,7 +27,12 @@ struct pending {
 
 struct pending_list {
 	struct pending *head, *tail;
+	size_t count;
 };
+
+/* Events waiting behind a slow registration, per container; beyond this they are dropped
+ * (and reported): a flood must not grow memory without bound. */
+#define PENDING_MAX 1024
 
 struct container {
 	struct controller *controller;
@@ -110,11 +115,13 @@ static void container_forget_scripts(struct container *c)
 
 static void pending_push(struct pending_list *list, const struct event *ev)
 {
-	struct pending *p = malloc(sizeof(*p));
+	struct pending *p = list->count < PENDING_MAX ? malloc(sizeof(*p)) : NULL;
 	if (!p) {
-		report_text("out of memory: event %s of %s lost", ev->action, ev->name);
+		report_text("%s: event %s dropped (%zu events already waiting)", ev->name,
+			    ev->action, list->count);
 		return;
 	}
+	list->count++;
 	p->ev = *ev;
 	p->next = NULL;
 	if (list->tail)
@@ -132,6 +139,7 @@ static bool pending_pop(struct pending_list *list, struct event *out)
 	list->head = p->next;
 	if (!list->head)
 		list->tail = NULL;
+	list->count--;
 	*out = p->ev;
 	free(p);
 	return true;
