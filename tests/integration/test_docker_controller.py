@@ -330,14 +330,14 @@ def test_script_discovery_rules(world, tmp_path):
 def test_hanging_script_times_out_without_stalling_others(world):
     hang = scripted_image(world.engine, {"hang": ("%me", "echo begin; sleep 600")})
     quick = scripted_image(world.engine, {"quick": ("%me", "echo quick")})
-    ctl = world.controller("--timeout", "15")
+    ctl = world.controller("--timeout", "30")
     h = world.run(hang)
     ctl.wait("register", container__name=h)
     q = world.run(quick)
     fast = ctl.wait(event="_inmediate", target__name=q)[0]
     assert fast["status"] == "ok"
     assert ctl.find(event="_inmediate", target__name=h) == []  # still hanging
-    slow = ctl.wait(event="_inmediate", target__name=h, timeout=90)[0]
+    slow = ctl.wait(event="_inmediate", target__name=h, timeout=120)[0]
     assert slow["status"] == "timeout" and slow["exit_code"] is None
     assert slow["stdout"] == "begin\n"
     assert slow["killed"] is True  # tend-docker runs on the host: it can see the pid
