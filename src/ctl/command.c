@@ -81,25 +81,28 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-/* Split into command->args (pointing into storage). Returns NULL or the syntax error. */
-static const char *split_words(const char *line, size_t len, struct ctl_command *command)
+long ctl_split_words(const char *line, size_t len, char **words, size_t max, char *storage,
+		     const char **err)
 {
-	char *out = command->storage;
-	size_t i = 0;
-	command->nargs = 0;
+	char *out = storage;
+	size_t i = 0, n = 0;
 	while (i < len) {
 		while (i < len && is_blank(line[i]))
 			i++;
 		if (i >= len)
 			break;
-		if (command->nargs == CTL_ARGS_MAX)
-			return "too many words";
-		command->args[command->nargs++] = out;
+		if (n == max) {
+			*err = "too many words";
+			return -1;
+		}
+		words[n++] = out;
 		char quote = 0;
 		while (i < len) {
 			char c = line[i];
-			if (c == '\0')
-				return "NUL byte in command";
+			if (c == '\0') {
+				*err = "NUL byte in command";
+				return -1;
+			}
 			if (!quote && is_blank(c))
 				break;
 			i++;
@@ -120,18 +123,31 @@ static const char *split_words(const char *line, size_t len, struct ctl_command 
 			} else if (c == '\'' || c == '"') {
 				quote = c;
 			} else if (c == '\\') {
-				if (i >= len)
-					return "No escaped character";
+				if (i >= len) {
+					*err = "No escaped character";
+					return -1;
+				}
 				*out++ = line[i++];
 			} else {
 				*out++ = c;
 			}
 		}
-		if (quote)
-			return "No closing quotation";
+		if (quote) {
+			*err = "No closing quotation";
+			return -1;
+		}
 		*out++ = '\0';
 	}
-	return NULL;
+	return (long)n;
+}
+
+/* Split into command->args (pointing into storage). Returns NULL or the syntax error. */
+static const char *split_words(const char *line, size_t len, struct ctl_command *command)
+{
+	const char *err = NULL;
+	long n = ctl_split_words(line, len, command->args, CTL_ARGS_MAX, command->storage, &err);
+	command->nargs = n < 0 ? 0 : (size_t)n;
+	return n < 0 ? err : NULL;
 }
 
 /* A long option by exact name or unique prefix (docopt). 0 when none or ambiguous. */

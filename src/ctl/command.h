@@ -67,6 +67,11 @@ const char *ctl_verb_name(enum ctl_verb verb);
 /* The usage text sent with COMMAND-ERROR (and printed by tendctl --help). */
 const char *ctl_usage(void);
 
+/* Split a line into words as Python's shlex.split does. words[] point into storage, which
+ * must hold len + 1 bytes. Returns how many words, or -1 with *err set. */
+long ctl_split_words(const char *line, size_t len, char **words, size_t max, char *storage,
+		     const char **err);
+
 /* Quote one word so that ctl_command_parse reads it back unchanged (shlex.quote). Returns the
  * length written (excluding the NUL), or the length needed when it does not fit. */
 size_t ctl_quote_word(const char *word, char *out, size_t size);

@@ -12,4 +12,8 @@ int envcp_main(int argc, char **argv);
 /* tendctl / telchap / `tend ctl`: the control client (src/tools/tendctl.c). */
 int tendctl_main(int argc, char **argv);
 
+/* chaperone's sdnotify and sdnotify-exec (src/tools/sdnotify.c, sdnotify_exec.c). */
+int sdnotify_main(int argc, char **argv);
+int sdnotify_exec_main(int argc, char **argv);
+
 #endif
