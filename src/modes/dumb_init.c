@@ -191,7 +191,8 @@ static void dumb_init_forward(const struct dumb_init *di, int signo)
 		DUMB_INIT_DEBUG(di, "Not forwarding signal %d to children (ignored).\n", signo);
 		return;
 	}
-	kill(di->use_setsid ? -di->child : di->child, signo);
+	/* As dumb-init: a child already gone (ESRCH) is not worth a word. */
+	(void)kill(di->use_setsid ? -di->child : di->child, signo);
 	DUMB_INIT_DEBUG(di, "Forwarded signal %d to children.\n", signo);
 }
 
@@ -250,7 +251,7 @@ static int dumb_init_handle_signal(struct dumb_init *di, int signo)
 	/* The stop was meant for the whole job, and we are part of it. */
 	if (signo == SIGTSTP || signo == SIGTTOU || signo == SIGTTIN) {
 		DUMB_INIT_DEBUG(di, "Suspending self due to TTY signal.\n");
-		kill(getpid(), SIGSTOP);
+		(void)kill(getpid(), SIGSTOP); /* as PID 1 the kernel drops it, as for dumb-init */
 	}
 	return -1;
 }
@@ -278,10 +279,14 @@ static void dumb_init_detach_tty(struct dumb_init *di)
 static _Noreturn void dumb_init_exec_child(const struct dumb_init *di, char **argv)
 {
 	/* A clean slate: nothing blocked, nothing ignored, as dumb-init gives its child. */
-	sigprocmask(SIG_UNBLOCK, &di->all_signals, NULL);
+	if (sigprocmask(SIG_UNBLOCK, &di->all_signals, NULL) != 0) {
+		dumb_init_error("Unable to unblock signals: %s. Exiting.\n", strerror(errno));
+		_exit(1);
+	}
+	/* Cannot fail for a valid signal other than KILL and STOP. */
 	for (int signo = 1; signo <= DUMB_INIT_MAX_SIGNAL; signo++)
 		if (signo != SIGKILL && signo != SIGSTOP)
-			signal(signo, SIG_DFL);
+			(void)signal(signo, SIG_DFL);
 	if (di->use_setsid) {
 		if (setsid() == -1) {
 			dumb_init_error("Unable to setsid: %s. Exiting.\n", strerror(errno));
@@ -309,10 +314,14 @@ int dumb_init_main(int argc, char **argv)
 	char **child_argv = argv + optind;
 
 	sigfillset(&di.all_signals);
-	sigprocmask(SIG_BLOCK, &di.all_signals, NULL);
+	if (sigprocmask(SIG_BLOCK, &di.all_signals, NULL) != 0) {
+		dumb_init_error("Unable to block signals: %s. Exiting.\n", strerror(errno));
+		return 1;
+	}
 	/* Orphans only come back to a subreaper; lingering needs them. */
-	if (di.linger && getpid() != 1)
-		prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (di.linger && getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+		DUMB_INIT_DEBUG(&di, "Unable to become a child subreaper (errno=%d %s).\n", errno,
+				strerror(errno));
 	if (di.use_setsid)
 		dumb_init_detach_tty(&di);
 

@@ -56,6 +56,18 @@ def test_exit_code_of_signalled_command(init_engine):
     assert r.returncode == 143, r.stderr
 
 
+def test_with_a_terminal(init_engine):
+    """-t: the init hands the terminal's foreground to the command (tcsetpgrp), as tini does."""
+    r = init_engine.docker("run", "--rm", "-t", "--init", "local/busybox", "sh", "-c",
+                           "tty; cat /proc/$$/stat; exit 4", check=False)
+    assert r.returncode == 4, r.stderr
+    tty, stat = r.stdout.replace("\r", "").splitlines()[:2]
+    assert tty.startswith("/dev/pts/")
+    fields = stat.rsplit(")", 1)[1].split()
+    pgrp, foreground = fields[2], fields[5]  # stat fields 5 and 8
+    assert pgrp == foreground, stat
+
+
 def test_init_is_pid1_and_stop_is_clean(init_engine):
     name = "tend-init-stop"
     init_engine.docker("run", "-d", "--init", "--name", name, "local/busybox", "sleep", "300")
