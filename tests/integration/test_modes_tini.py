@@ -53,6 +53,9 @@ def run(bins, kind, args, name="tini", env=None, pid1=False, timeout=60, cwd=Non
 
 
 def normalise(text):
+    # tini's once-a-second "No child to reap" (trace level) depends on timing: left out here,
+    # counted in test_trace_wakes_every_second_like_tini
+    text = re.sub(r"(?m)^\[TRACE tini \(\d+\)\] No child to reap\n", "", text)
     text = re.sub(r"\[(\w+ *) tini \(\d+\)\]", r"[\1 tini (PID)]", text)
     text = re.sub(r"pid '\d+'", "pid 'N'", text)
     text = re.sub(r"pid: '\d+'", "pid: 'N'", text)
@@ -242,17 +245,38 @@ def test_verbose_messages_text(bins):
 @needs_real
 def test_trace_wakes_every_second_like_tini(bins):
     """At trace level tini reaps once a second ("No child to reap"); tend shows the same."""
-    _, out, _ = same(bins, ["-vvv", "-s", "--", "sleep", "2.5"])
-    assert out.count("No child to reap") == 2
+    for kind in ("real", "ours"):
+        code, out, _ = run(bins, kind, ["-vvv", "-s", "--", "sleep", "2.5"])
+        assert code == 0 and out.count("No child to reap") in (2, 3), (kind, out)
 
 
 @needs_real
 def test_zombie_warning(bins):
-    script = "(sleep 0.2 &); sleep 1.5; exit 2"
+    script = "(sleep 0.2 &); sleep 2; exit 2"
     code, out, err = same(bins, ["-s", "-w", "--", "sh", "-c", script])
     assert code == 2 and re.fullmatch(r"\[WARN  tini \(\d+\)\] Reaped zombie process with pid=\d+\n", err)
     same(bins, ["-s", "-w", "-vvv", "--", "sh", "-c", script])
     assert same(bins, ["-s", "--", "sh", "-c", script])[2] == ""
+
+
+@needs_real
+@pytest.mark.parametrize("command", ["tini -s -vvv -- true", "tini -vv -s -- sh -c 'exit 3'",
+                                     "tini -s -- sh -c 'cat /proc/$$/stat'"])
+def test_under_a_terminal_matches_tini(bins, command):
+    """With a terminal (script(1) gives one), stdout is line-buffered and the child gets the
+    terminal's foreground."""
+    outs = []
+    for kind in ("real", "ours"):
+        p = subprocess.run(["script", "-qec", command, "/dev/null"], env=environment(bins[kind]),
+                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        outs.append((p.returncode, p.stdout.replace("\r", "")))
+    (real_code, real), (our_code, ours) = outs
+    assert our_code == real_code
+    if "/stat" in command:
+        fields = ours.rsplit(")", 1)[1].split()
+        assert fields[2] == fields[5]  # the child's group is the terminal's foreground group
+    else:
+        assert normalise(ours) == normalise(real)
 
 
 # --- as PID 1 ----------------------------------------------------------------------------------
