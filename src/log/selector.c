@@ -103,6 +103,44 @@ static int parse_facilities(struct selector_item *item, const char *p, size_t le
 	return 0;
 }
 
+#define SELECTOR_REGEX_MAX 1024
+
+/* glibc's regcomp can take exponential memory on stacked repetitions ("a+++++"), which
+ * Python's re (chaperone's) rejects as "multiple repeat" anyway: refuse them, and very long
+ * patterns, before compiling. */
+static bool regex_acceptable(const char *pattern, size_t len)
+{
+	if (len > SELECTOR_REGEX_MAX)
+		return false;
+	int repeats = 0; /* consecutive repetition operators */
+	for (size_t i = 0; i < len; i++) {
+		char c = pattern[i];
+		if (c == '\\') {
+			i++;
+			repeats = 0;
+		} else if (c == '[') {
+			/* a bracket expression: its '*' and '+' are plain characters */
+			size_t j = i + 1;
+			if (j < len && pattern[j] == '^')
+				j++;
+			if (j < len && pattern[j] == ']')
+				j++;
+			while (j < len && pattern[j] != ']')
+				j++;
+			i = j;
+			repeats = 0;
+		} else if (c == '*' || c == '+' || c == '?' || c == '}') {
+			repeats++;
+			/* "a*?" (lazy in Python) passes; "a**", "a+*", "a*??" do not */
+			if (repeats > 2 || (repeats == 2 && c != '?'))
+				return false;
+		} else {
+			repeats = 0;
+		}
+	}
+	return true;
+}
+
 static int parse_item(struct selector_item *item, const char *text, size_t len, char *error,
 		      size_t error_size)
 {
@@ -125,6 +163,12 @@ static int parse_item(struct selector_item *item, const char *text, size_t len, 
 		p++, flen--;
 	}
 	if (flen >= 3 && p[0] == '/' && p[flen - 1] == '/') {
+		if (!regex_acceptable(p + 1, flen - 2)) {
+			snprintf(error, error_size,
+				 "invalid regex in '%.*s': multiple repeat or longer than %d bytes",
+				 (int)len, text, SELECTOR_REGEX_MAX);
+			return -1;
+		}
 		char *pattern = strndup(p + 1, flen - 2);
 		if (!pattern) {
 			snprintf(error, error_size, "out of memory");
