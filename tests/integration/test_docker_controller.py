@@ -310,6 +310,9 @@ def test_script_discovery_rules(world, tmp_path):
     fail = ctx / "contrainer" / "c-fails"
     fail.write_text("#!/bin/sh\necho '%me'\necho oops >&2\nexit 3\n")
     fail.chmod(0o755)
+    binary = ctx / "contrainer" / "d-binary"
+    binary.write_text("#!/bin/sh\necho '%me'\nprintf 'echo \\377\\n'\n")
+    binary.chmod(0o755)
     os.symlink("a", ctx / "contrainer" / "link")
     (ctx / "Dockerfile").write_text(f"FROM local/busybox\nCOPY contrainer /contrainer\nCMD {SLEEP_CMD}\n")
     tag = f"local/rules-{uid()}"
@@ -319,6 +322,8 @@ def test_script_discovery_rules(world, tmp_path):
     skipped = ctl.wait("script_skipped", container__name=owner)[0]
     assert skipped["script"] == "/contrainer/c-fails"
     assert skipped["exit_code"] == 3 and skipped["stderr"] == "oops\n"
+    not_text = ctl.wait("script_skipped", count=2, container__name=owner)[1]
+    assert not_text["script"] == "/contrainer/d-binary" and "UTF-8" in not_text["error"]
     ctl.wait("register", count=2, container__name=owner)
     time.sleep(1)
     assert [r["script"] for r in ctl.find("register", container__name=owner)] == ["/contrainer/a", "/contrainer/b"]

@@ -90,6 +90,8 @@ static void on_script(void *arg, const struct engine_exec_result *r)
 		problem = "exited with a non-zero code";
 	else if (r->dropped > 0)
 		problem = "output larger than the script size limit";
+	else if (!report_is_text(r->out, r->out_len))
+		problem = "output is not UTF-8 text (or holds a NUL byte)";
 	if (r->err_len > 0 || problem) {
 		json_t *fields = script_fields(d, path);
 		json_object_set_new(fields, "exit_code",

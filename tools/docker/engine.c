@@ -396,11 +396,16 @@ static void exec_on_create(void *arg, long status, const char *body, size_t len,
 		evloop_timer_start(x->engine->loop, &x->deadline, x->timeout_ms);
 }
 
+/* NULL if any item is not valid UTF-8: a missing argument must never shift the others. */
 static json_t *string_array(const char *const *items)
 {
 	json_t *array = json_array();
-	for (size_t i = 0; array && items && items[i]; i++)
-		json_array_append_new(array, json_string(items[i]));
+	for (size_t i = 0; array && items && items[i]; i++) {
+		if (json_array_append_new(array, json_string(items[i])) < 0) {
+			json_decref(array);
+			return NULL;
+		}
+	}
 	return array;
 }
 

@@ -77,6 +77,18 @@ static size_t utf8_sequence(const unsigned char *s, size_t len)
 	return need;
 }
 
+bool report_is_text(const char *data, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	for (size_t i = 0; i < len;) {
+		size_t n = s[i] == 0 ? 0 : utf8_sequence(s + i, len - i);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
 json_t *report_string(const char *data, size_t len)
 {
 	char *clean = malloc(len * 3 + 1);
