@@ -110,3 +110,12 @@ def test_docker_info_reads_init_version(init_engine):
     components = init_engine.api("GET", "/version")["Components"]
     init = [c for c in components if c["Name"] == "docker-init"]
     assert init and init[0]["Version"] == "0.19.0", components
+
+
+def test_wait_descendants_in_a_container(init_engine):
+    script = "(sleep 1; echo late) & exit 3"
+    r = init_engine.docker("run", "--rm", "--init", "local/busybox", "sh", "-c", script, check=False)
+    assert r.returncode == 3 and "late" not in r.stdout  # as tini: the leftover is killed
+    r = init_engine.docker("run", "--rm", "--init", "-e", "TEND_WAIT_DESCENDANTS=1",
+                           "local/busybox", "sh", "-c", script, check=False)
+    assert r.returncode == 3 and r.stdout.strip() == "late"
