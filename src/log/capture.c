@@ -288,6 +288,27 @@ static void capture_resume(struct log_source *source)
 	after_processing(c);
 }
 
+void log_capture_read_available(struct log_capture *c)
+{
+	/* At most a few pipe-fulls: a writer that is still alive cannot keep us here. */
+	for (int round = 0; round < 16 && c && c->fd >= 0 && !c->eof && !c->source.paused;
+	     round++) {
+		if (c->start > 0) {
+			memmove(c->buf, c->buf + c->start, c->len - c->start);
+			c->len -= c->start;
+			c->start = 0;
+		}
+		ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* EAGAIN, or end of file: the loop's handler finishes it */
+		c->len += (size_t)n;
+		if (!process(c, false))
+			return;
+	}
+}
+
 static void partial_timer_fired(struct loop *loop, void *arg)
 {
 	struct log_capture *c = arg;

@@ -55,6 +55,10 @@ struct log_capture *log_capture_new(struct logger *logger, int fd, const char *s
 				    const char *tag, pid_t pid, enum log_origin origin,
 				    log_capture_eof_fn *on_eof, void *arg);
 void log_capture_set_pid(struct log_capture *capture, pid_t pid);
+/* Read what the pipe holds right now (bounded, never waits) and log its complete lines:
+ * call it when the service's process exited, before logging that it did, so its last lines
+ * come before the exit message. Does nothing while outputs hold the capture back. */
+void log_capture_read_available(struct log_capture *capture);
 void log_capture_free(struct log_capture *capture);
 
 /* --log-level / tendctl loglevel: -1 clears. */
