@@ -11,6 +11,7 @@ PACKAGES=(
   # tests: real peers
   python3 python3-pytest python3-systemd python3-prometheus-client
   util-linux bsdextrautils procps systemd curl busybox-static docker.io libsystemd-dev
+  podman  # tend-docker against Podman's Docker-compatible service
   # benchmark peers
   tini dumb-init catatonit supervisor s6 runit rsyslog hyperfine
 )

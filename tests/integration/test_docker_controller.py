@@ -574,3 +574,121 @@ def test_daemon_restart_resumes_without_loss_or_double_runs(own_engine, tmp_path
             seen.add(key)
     finally:
         ctl.stop()
+
+
+# ---- Podman's Docker-compatible service ----
+
+
+class PodmanService:
+    """`podman system service` on a private socket, storage and events log (file backend).
+
+    Containers get explicit ulimits: rootful podman raises RLIMIT_NOFILE/NPROC by default,
+    which a machine with lower hard limits refuses."""
+
+    ULIMITS = ("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
+
+    def __init__(self, root):
+        self.root = pathlib.Path(root)
+        self.sock = self.root / "podman.sock"
+        self.host = f"unix://{self.sock}"
+        self.base = ["podman", "--root", str(self.root / "storage"), "--runroot", str(self.root / "run"),
+                     "--tmpdir", str(self.root / "tmp"), "--events-backend=file",
+                     "--cgroup-manager=cgroupfs", "--storage-driver=overlay", "--runtime", "runc"]
+        self.proc = None
+
+    def cli(self, *args, check=True, input=None, stdin=None):
+        r = subprocess.run([*self.base, *args], capture_output=True, text=stdin is None, input=input,
+                           stdin=stdin, timeout=180)
+        if check and r.returncode != 0:
+            raise AssertionError(f"podman {' '.join(args)} failed: {r.stdout}\n{r.stderr}")
+        return r
+
+    def start(self):
+        self.log = open(self.root / "service.log", "w")
+        self.proc = subprocess.Popen([*self.base, "system", "service", "--time=0", self.host],
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+        def ping():
+            r = subprocess.run(["curl", "-s", "--unix-socket", str(self.sock), "http://d/_ping"],
+                               capture_output=True, text=True)
+            return r.stdout == "OK"
+        wait_for(ping, 60, 0.1, what="podman service")
+
+    def import_busybox(self, rootfs):
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        r = subprocess.run([*self.base, "import", "-c", "ENV PATH=/bin", "-c", 'CMD ["sh"]', "-",
+                            "local/busybox"], stdin=tar.stdout, capture_output=True)
+        tar.wait()
+        assert r.returncode == 0, r.stderr
+
+    def stop(self):
+        self.cli("rm", "-af", "-t", "0", check=False)
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        # conmon keeps each exec session's monitor for minutes (--exit-delay): end the ones
+        # that belong to this private root, by pid
+        for entry in pathlib.Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                if str(self.root).encode() in (entry / "cmdline").read_bytes():
+                    os.kill(int(entry.name), signal.SIGKILL)
+            except OSError:
+                pass
+        subprocess.run(f"grep -o ' {self.root}[^ ]*' /proc/mounts | sort -r | xargs -r umount -l",
+                       shell=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def podman(docker_engine):
+    if shutil.which("podman") is None or shutil.which("runc") is None or os.geteuid() != 0:
+        pytest.skip("podman (and runc) not installed, or not root")
+    root = tempfile.mkdtemp(prefix="tend-podman-")
+    service = PodmanService(root)
+    try:
+        service.start()
+        service.import_busybox(docker_engine.root / "rootfs")  # made by the docker fixture
+        yield service
+    finally:
+        service.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_podman_compatibility(podman, tmp_path):
+    """Against Podman 4.3: version from /_ping, died -> die, remove -> destroy, exec events
+    (exec, exec_died) never dispatched, framed exec output."""
+    ctx = tmp_path / "ctx"
+    (ctx / "contrainer").mkdir(parents=True)
+    for name, spec in {"me": ("%me", "echo immediate >> /tmp/log; echo out; echo err >&2"),
+                       "watch": ("%me:die:destroy", 'echo "$DOCKER_EVENT $REGISTRAR_CONTAINER_NAME" >> /tmp/log')}.items():
+        p = ctx / "contrainer" / name
+        p.write_text(script_text(*spec))
+        p.chmod(0o755)
+    (ctx / "Dockerfile").write_text(f"FROM localhost/local/busybox\nCOPY contrainer /contrainer\nCMD {SLEEP_CMD}\n")
+    tag = f"localhost/scripted-{uid()}"
+    podman.cli("build", "-q", "-t", tag, str(ctx))
+    fake_engine = type("E", (), {"host": podman.host, "root": tmp_path})()
+    ctl = Controller(fake_engine, (), tmp_path)
+    try:
+        owner, other = f"p-{uid()}", f"q-{uid()}"
+        podman.cli("run", "-d", "--network", "none", *PodmanService.ULIMITS, "--name", owner, tag)
+        rec = ctl.wait(event="_inmediate", target__name=owner)[0]
+        assert rec["status"] == "ok" and rec["stdout"] == "out\n" and rec["stderr"] == "err\n"
+        podman.cli("run", "-d", "--network", "none", *PodmanService.ULIMITS, "--name", other,
+                   "localhost/local/busybox", "sleep", "100000")
+        podman.cli("rm", "-f", "-t", "0", other)
+        ctl.wait(event="die", registrar__name=other, target__name=owner)
+        ctl.wait(event="destroy", registrar__name=other, target__name=owner)
+        log = podman.cli("exec", owner, "cat", "/tmp/log").stdout.splitlines()
+        assert log[0] == "immediate"
+        assert f"die {other}" in log and f"destroy {other}" in log
+        assert log.index(f"die {other}") < log.index(f"destroy {other}")
+        assert all(not r["event"].startswith("exec") for r in ctl.find())
+        assert "API 1.41" in ctl.stderr()
+    finally:
+        ctl.stop()
