@@ -344,6 +344,8 @@ static void exec_on_start(void *arg, long status, const char *body, size_t len, 
 {
 	struct engine_exec *x = arg;
 	x->start_req = NULL;
+	/* the process is done: the deadline must not start a second inspect */
+	evloop_timer_stop(x->engine->loop, &x->deadline);
 	if (error)
 		snprintf(x->error, sizeof(x->error), "exec start: %s", error);
 	else if (status != 200 && status != 101)
