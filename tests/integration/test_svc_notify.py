@@ -239,7 +239,7 @@ n.service:
     deadline = time.monotonic() + 20
     out = ""
     while time.monotonic() < deadline:
-        r = subprocess.run([str(tp_binary()), "tendctl", "--control-socket", str(sock), "status"],
+        r = subprocess.run([str(tp_binary()), "tendctl", "--socket", str(sock), "status"],
                            capture_output=True, text=True, timeout=10)
         out = r.stdout + r.stderr
         if r.returncode != 0 and "serving" not in out:
