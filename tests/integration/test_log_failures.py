@@ -1,0 +1,103 @@
+"""Outputs that fail: a full disk (ENOSPC) is reported once, tend keeps running and other
+outputs keep working; once space is back the file is written again and the loss is reported.
+A closed stdout (EPIPE) does not stop tend either."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import wait_for
+
+PY = "/usr/bin/python3"
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)]).returncode:
+        pytest.skip("cannot mount a tmpfs (not root?)")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)])
+
+
+def text(path):
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def test_disk_full_is_reported_and_retried(tend, tmp_path, small_fs):
+    log = small_fs / "app.log"
+    other = tmp_path / "other.log"
+    writer = tmp_path / "writer.py"
+    writer.write_text("""
+import sys, time
+for i in range(1500):
+    print('line %d ' % i + 'x' * 40, flush=(i % 100 == 0))
+sys.stdout.flush()
+time.sleep(300)
+""")
+    config = f"""
+writer.service:
+  command: "{PY} {writer}"
+app.logging:
+  selector: "daemon.*"
+  file: {log}
+other.logging:
+  selector: "*.*"
+  file: {other}
+"""
+    tp = tend([], config=config)
+    wait_for(lambda: "No space left on device" in text(other), 30, what="the ENOSPC report")
+    assert text(other).count("No space left on device") == 1
+    assert "line 1499" in text(other)       # the other output got everything
+    assert tp.proc.poll() is None           # tend keeps running
+    os.truncate(log, 0)                     # space is back
+    wait_for(lambda: "while it was failing" in text(other) or "writing again" in text(other),
+             30, what="the recovery report")
+    tp.signal(signal.SIGTERM)
+    tp.wait(30)
+
+
+def test_closed_stdout_does_not_stop_tend(tmp_path):
+    from conftest import TEND
+    log = tmp_path / "all.log"
+    confdir = tmp_path / "conf.d"
+    confdir.mkdir()
+    (confdir / "t.conf").write_text(f"""
+talker.service:
+  command: "sh -c 'i=0; while [ $i -lt 2000 ]; do echo talk $i; i=$((i+1)); done; sleep 300'"
+console.logging:
+  selector: "*.*"
+  stdout: true
+file.logging:
+  selector: "*.*"
+  file: {log}
+""")
+    proc = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", str(TEND),
+                             "--syslog-socket", str(tmp_path / "log.sock"),
+                             "--control-socket", str(tmp_path / "tend.sock"),
+                             "--config", str(confdir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc.stdout.close()   # nobody reads the container log any more: writes get EPIPE
+    try:
+        wait_for(lambda: "talk 1999" in text(log), 30, what="the file output to go on")
+        wait_for(lambda: "Broken pipe" in text(log), 30, what="the EPIPE report")
+        assert proc.poll() is None
+    finally:
+        kids = (pathlib_children(proc.pid))
+        for k in kids:
+            os.kill(k, signal.SIGTERM)
+        proc.wait(30)
+
+
+def pathlib_children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except FileNotFoundError:
+        return []
