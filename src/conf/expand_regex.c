@@ -77,6 +77,9 @@ static char *regex_pattern(const struct expand_regex_parts *parts)
 #define REGEX_MAX_REPEAT 255 /* POSIX's smallest RE_DUP_MAX */
 #define REGEX_MAX_LENGTH 4096
 #define REGEX_MAX_GROUPS 64
+/* Longer than any value a process can receive (MAX_ARG_STRLEN is 128 KiB), and short enough
+ * that a substitution matching at every character stays quick. */
+#define REGEX_MAX_VALUE (64u * 1024u)
 
 static const char *regex_refuse(const char *pattern)
 {
@@ -245,10 +248,23 @@ int expand_regex_sub(const struct expand_regex_parts *parts, const char *value,
 	free(pattern);
 
 	size_t len = strlen(value), copied = 0, search = 0;
+	if (len > REGEX_MAX_VALUE) {
+		regfree(&re);
+		regex_error(error, "value too long for a regular expression substitution", "");
+		return -1;
+	}
 	bool after_empty = false;
 	int result = 0;
 	while (search <= len) {
 		regmatch_t match[REGEX_GROUPS];
+#ifdef REG_STARTEND
+		/* The whole value with a start offset: no strlen per match, and "^" or "\b" at
+		 * the offset see the character before it, as in Python. */
+		match[0].rm_so = (regoff_t)search;
+		match[0].rm_eo = (regoff_t)len;
+		if (regexec(&re, value, REGEX_GROUPS, match, REG_STARTEND) != 0)
+			break;
+#else
 		if (regexec(&re, value + search, REGEX_GROUPS, match, search ? REG_NOTBOL : 0) != 0)
 			break;
 		for (int g = 0; g < REGEX_GROUPS; g++) {
@@ -257,6 +273,7 @@ int expand_regex_sub(const struct expand_regex_parts *parts, const char *value,
 				match[g].rm_eo += (regoff_t)search;
 			}
 		}
+#endif
 		size_t begin = (size_t)match[0].rm_so, end = (size_t)match[0].rm_eo;
 		if (after_empty && begin == end && begin == search) {
 			/* POSIX gives the longest match here, so there is no non-empty one: go on

@@ -587,6 +587,20 @@ static void test_errors(void **state)
 	free(error);
 	env_free(env);
 
+	/* A regex substitution on a value longer than any process could receive. */
+	env = env_new();
+	char *big = malloc(70001);
+	memset(big, 'a', 70000);
+	big[70000] = '\0';
+	env_set(env, "BIG", big);
+	env_set(env, "X", "$(BIG:/a/b/)");
+	free(big);
+	error = NULL;
+	assert_null(env_expanded(env, NULL, &error));
+	assert_non_null(strstr(error, "value too long"));
+	free(error);
+	env_free(env);
+
 	/* A value that doubles at every level runs into the output limit. */
 	env = env_new();
 	char name[8], value[64];

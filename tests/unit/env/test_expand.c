@@ -107,6 +107,8 @@ static const struct expand_case plain_cases[] = {
     {"$(PATHV:/\\//:/)", ":a:b:c", NULL},
     {"$(ONE:/[0-9]+$/N/)", "number-N", NULL},
     {"$(ONE:/^/>/)", ">number-1", NULL},
+    {"$(ONE:/^n|1$/#/)", "#umber-#", NULL},
+    {"$(MIX:/\\bW/w/)", "Hello world", NULL},
     {"$(ONE:/x*/-/)", "-n-u-m-b-e-r---1-", NULL},
     {"$(ONE:/e/$(TWO)/)", "numbnumber-2r-1", NULL}, /* the result is expanded again */
     {"$(ONE:/(zz)?-/[\\1]/)", "number[]1", NULL},   /* an unmatched group is empty */
