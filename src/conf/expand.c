@@ -414,6 +414,7 @@ char *expand_text(struct env *values, const char *text, const struct expand_opti
 	size_t len = strlen(text);
 	/* A large template (envcp) may produce as much as itself, and the usual limit more. */
 	x.budget += len <= (SIZE_MAX - EXPAND_MAX_OUTPUT) / 2 ? 2 * len : 0;
+	x.steps += len / 4; /* an expression takes at least four characters */
 	struct expand_scan_context context = {&x, NULL};
 	struct expand_buf out = expand_buf_for(&x);
 	if (expand_scan(x.syntax, text, len, expand_scan_callback, &context, &out) < 0) {

@@ -22,9 +22,9 @@
  * docs/environment.md is the user's guide, docs/compat.md lists the differences.
  *
  * Expansion is bounded: EXPAND_MAX_DEPTH nested expansions, EXPAND_MAX_OUTPUT bytes
- * produced (plus twice the text's own size, for large templates) and EXPAND_MAX_STEPS
- * expressions evaluated per call (counting intermediate results); beyond any of them it
- * is an error.
+ * produced (counting intermediate results) and EXPAND_MAX_STEPS expressions evaluated per
+ * call, plus, for a large text, twice its size and one expression per four characters.
+ * Beyond any of them it is an error.
  */
 #ifndef TEND_CONF_EXPAND_H
 #define TEND_CONF_EXPAND_H
