@@ -554,6 +554,11 @@ static void notify_on_exit(struct service *svc, pid_t pid, int status)
 		st->watchdog_fired = false;
 		st->reported_status = -1;
 	}
+	/* After a start failure the process was killed by tend: that is not news. */
+	if (svc->state != SVC_READY && svc->state != SVC_STOPPING) {
+		svc->last_status = status;
+		return;
+	}
 	service_process_ended(svc, status);
 }
 
