@@ -254,6 +254,7 @@ void logger_flush(struct logger *logger, int timeout_ms)
 	logger->flushing = true;
 	logger->flush_deadline_ms = deadline;
 	log_capture_drain_all(logger);
+	syslogd_drain(logger->syslogd);
 	for (size_t i = 0; i < logger->nsinks; i++) {
 		sink_check_soon(logger->sinks[i]);
 		sink_drain(logger->sinks[i], deadline);

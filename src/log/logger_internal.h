@@ -90,5 +90,7 @@ void log_capture_free_all(struct logger *logger);
 struct syslogd *syslogd_open(struct logger *logger, const char *dgram_path,
 			     const char *stream_path);
 void syslogd_close(struct syslogd *syslogd);
+/* Shutdown: read what the datagram socket still queues (bounded). */
+void syslogd_drain(struct syslogd *syslogd);
 
 #endif

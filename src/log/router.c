@@ -289,6 +289,10 @@ int router_configure(struct logger *logger, const struct config *config)
 	int rc = 0;
 	struct expander x;
 	expander_init(&x, config);
+	/* A reload: what the old outputs still hold is written first (briefly). */
+	uint64_t deadline = loop_now_ms() + 500;
+	for (size_t i = 0; i < logger->nsinks; i++)
+		sink_drain(logger->sinks[i], deadline);
 	router_clear(logger);
 	size_t enabled_sections = 0;
 	for (size_t i = 0; i < config->nloggings; i++) {
@@ -305,6 +309,8 @@ int router_configure(struct logger *logger, const struct config *config)
 			add_console(logger, route, SINK_STDERR, &format);
 	}
 	expander_free(&x);
+	/* Sources held back by the old outputs will not hear from them again. */
+	logger_sink_drained(logger);
 	return rc;
 }
 

@@ -109,6 +109,15 @@ static void dgram_readable(struct loop *loop, int fd, uint32_t events, void *arg
 	logger_batch_end(d->logger);
 }
 
+void syslogd_drain(struct syslogd *d)
+{
+	if (!d || d->dgram_fd < 0)
+		return;
+	/* each call reads at most SYSLOG_ROUNDS batches; 16 calls = 1024 datagrams */
+	for (int i = 0; i < 16; i++)
+		dgram_readable(d->logger->loop, d->dgram_fd, EPOLLIN, d);
+}
+
 /* ---- stream connections ---- */
 
 static void conn_readable(struct loop *loop, int fd, uint32_t events, void *arg);
