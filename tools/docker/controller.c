@@ -11,70 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "discovery.h"
-#include "event.h"
+#include "controller_private.h"
 #include "report.h"
-
-#define IMMEDIATE      "_inmediate" /* contrainer's spelling, kept for DOCKER_EVENT */
-#define CATCH_UP       "_catchup"   /* queued for containers running before we saw their start */
-#define BACKOFF_MIN_MS 250
-#define BACKOFF_MAX_MS 30000
-
-struct pending {
-	struct event ev;
-	struct pending *next;
-};
-
-struct pending_list {
-	struct pending *head, *tail;
-	size_t count;
-};
-
-/* Events waiting behind a slow registration, per container; beyond this they are dropped
- * (and reported): a flood must not grow memory without bound. */
-#define PENDING_MAX 1024
-
-struct container {
-	struct controller *controller;
-	char id[EVENT_ID_MAX + 1];
-	char name[EVENT_NAME_MAX + 1];
-	bool running;
-	bool collecting; /* created, not started yet: its events are held */
-	bool registered; /* scripts discovered at least once */
-	bool allowed;	 /* carries the allow label (or no label is required) */
-	struct script *scripts;
-	size_t n_scripts;
-	uint64_t *served; /* keys of immediate scripts already run here since it started */
-	size_t n_served;
-	char started_at[64]; /* the run of the container that `served` belongs to */
-	struct pending_list queue, held;
-	uint64_t started_ms; /* when we last handled its start (monotonic) */
-	bool busy;
-	struct event current;
-	struct container *next;
-};
-
-struct controller {
-	struct evloop *loop;
-	struct engine *engine;
-	struct dispatch *dispatch;
-	struct controller_config config;
-	struct container *containers;
-	uint64_t *host_served;
-	size_t n_host_served;
-	char self_id[EVENT_ID_MAX + 1];
-	char self_name[EVENT_NAME_MAX + 1];
-	struct event_seen *seen;
-	char start_since[40]; /* where the very first stream starts */
-	uint64_t backoff_ms;
-	uint64_t listed_ms; /* when the last container listing was requested */
-	struct evloop_timer reconnect;
-	bool connected_once;
-	bool stopping;
-};
-
-static void container_pump(struct container *c);
-static void follow_events(struct controller *ctl);
 
 /* ---- bookkeeping ---- */
 
@@ -86,7 +24,7 @@ static struct container *container_find(struct controller *ctl, const char *id)
 	return NULL;
 }
 
-static struct container *container_get(struct controller *ctl, const char *id, const char *name)
+struct container *controller_container_get(struct controller *ctl, const char *id, const char *name)
 {
 	struct container *c = container_find(ctl, id);
 	if (!c) {
@@ -104,7 +42,7 @@ static struct container *container_get(struct controller *ctl, const char *id, c
 	return c;
 }
 
-static void container_forget_scripts(struct container *c)
+void controller_forget_scripts(struct container *c)
 {
 	for (size_t i = 0; i < c->n_scripts; i++)
 		script_free(&c->scripts[i]);
@@ -113,7 +51,7 @@ static void container_forget_scripts(struct container *c)
 	c->n_scripts = 0;
 }
 
-static void pending_push(struct pending_list *list, const struct event *ev)
+void controller_pending_push(struct pending_list *list, const struct event *ev)
 {
 	struct pending *p = list->count < PENDING_MAX ? malloc(sizeof(*p)) : NULL;
 	if (!p) {
@@ -148,7 +86,7 @@ static bool pending_pop(struct pending_list *list, struct event *out)
 static void container_free(struct container *c)
 {
 	struct event ignored;
-	container_forget_scripts(c);
+	controller_forget_scripts(c);
 	while (pending_pop(&c->queue, &ignored) || pending_pop(&c->held, &ignored))
 		;
 	free(c->served);
@@ -365,7 +303,7 @@ static void on_discovered(void *arg, struct discovery_result *result)
 {
 	struct container *c = arg;
 	struct controller *ctl = c->controller;
-	container_forget_scripts(c);
+	controller_forget_scripts(c);
 	if (!result->running) {
 		c->running = false;
 	} else {
@@ -393,7 +331,7 @@ static void on_discovered(void *arg, struct discovery_result *result)
 	if (strcmp(c->current.action, "start") == 0)
 		dispatch_event(ctl, "start", c);
 	c->busy = false;
-	container_pump(c);
+	controller_container_pump(c);
 }
 
 static void container_register(struct container *c)
@@ -420,7 +358,7 @@ static bool container_handle(struct container *c)
 	const char *action = c->current.action;
 	if (strcmp(action, "create") == 0) {
 		c->collecting = true;
-		pending_push(&c->held, &c->current);
+		controller_pending_push(&c->held, &c->current);
 		return false;
 	}
 	if (strcmp(action, CATCH_UP) == 0) {
@@ -441,17 +379,17 @@ static bool container_handle(struct container *c)
 			dispatch_event(ctl, held.action, c);
 		c->running = false;
 		dispatch_event(ctl, "destroy", c);
-		container_forget_scripts(c);
+		controller_forget_scripts(c);
 		return false;
 	}
 	if (c->collecting) {
-		pending_push(&c->held, &c->current);
+		controller_pending_push(&c->held, &c->current);
 		return false;
 	}
 	if (strcmp(action, "die") == 0) {
 		c->running = false; /* it is no target any more */
 		dispatch_event(ctl, "die", c);
-		container_forget_scripts(c);
+		controller_forget_scripts(c);
 		c->registered = false; /* a later listing may register it again */
 		return false;
 	}
@@ -459,7 +397,7 @@ static bool container_handle(struct container *c)
 	return false;
 }
 
-static void container_pump(struct container *c)
+void controller_container_pump(struct container *c)
 {
 	while (!c->busy && pending_pop(&c->queue, &c->current)) {
 		if (container_handle(c))
@@ -469,183 +407,6 @@ static void container_pump(struct container *c)
 			return;
 		}
 	}
-}
-
-/* ---- the event stream ---- */
-
-static void on_event_line(void *arg, const char *line, size_t len)
-{
-	struct controller *ctl = arg;
-	struct event ev;
-	int rc = event_parse(line, len, &ev);
-	if (rc < 0) {
-		report_text("ignored a malformed event line (%zu bytes)", len);
-		return;
-	}
-	ctl->backoff_ms = BACKOFF_MIN_MS; /* the stream works */
-	if (rc > 0 || ev.is_exec)
-		return; /* our own execs cause exec_*: never dispatched */
-	if (event_seen_check(ctl->seen, &ev))
-		return; /* replayed after a reconnect */
-	struct container *c = container_get(ctl, ev.id, ev.name);
-	if (!c)
-		return;
-	pending_push(&c->queue, &ev);
-	container_pump(c);
-}
-
-static void on_containers(void *arg, json_t *list, long status, const char *error)
-{
-	struct controller *ctl = arg;
-	if (!json_is_array(list)) {
-		report_text("cannot list containers: %s", error ? error : "not a list");
-		return;
-	}
-	size_t i;
-	json_t *item;
-	/* after a reconnect: what we think runs but is not listed died while we were away */
-	for (struct container *c = ctl->containers; c; c = c->next) {
-		bool listed = false;
-		json_array_foreach(list, i, item)
-		{
-			json_t *id = json_object_get(item, "Id");
-			listed = listed ||
-				 (json_is_string(id) && strcmp(json_string_value(id), c->id) == 0);
-		}
-		if (c->running && !c->busy && !c->queue.head && !listed &&
-		    c->started_ms < ctl->listed_ms) {
-			report_text("%s is gone (stopped while the event stream was down)",
-				    c->name);
-			c->running = false;
-			container_forget_scripts(c);
-		}
-	}
-	json_array_foreach(list, i, item)
-	{
-		json_t *id = json_object_get(item, "Id");
-		json_t *names = json_object_get(item, "Names");
-		json_t *name = json_array_get(names, 0);
-		if (!json_is_string(id))
-			continue;
-		struct container *c =
-		    container_get(ctl, json_string_value(id),
-				  json_is_string(name) ? json_string_value(name) : NULL);
-		if (!c || c->registered || c->busy || c->queue.head)
-			continue; /* known already, or its own events will register it */
-		c->running = true;
-		struct event ev = {0};
-		snprintf(ev.id, sizeof(ev.id), "%s", c->id);
-		snprintf(ev.name, sizeof(ev.name), "%s", c->name);
-		snprintf(ev.action, sizeof(ev.action), "%s", CATCH_UP);
-		pending_push(&c->queue, &ev);
-	}
-	for (struct container *c = ctl->containers; c; c = c->next)
-		container_pump(c);
-}
-
-static void catch_up(struct controller *ctl)
-{
-	ctl->listed_ms = evloop_now_ms();
-	if (engine_get_json(ctl->engine, "/containers/json", on_containers, ctl) < 0)
-		report_text("cannot list containers: out of memory");
-}
-
-static void on_reconnect(struct evloop *loop, void *arg)
-{
-	follow_events(arg);
-}
-
-static void on_stream_end(void *arg, const char *error)
-{
-	struct controller *ctl = arg;
-	if (ctl->stopping)
-		return;
-	report_text("event stream ended (%s); reconnecting in %llu ms", error,
-		    (unsigned long long)ctl->backoff_ms);
-	evloop_timer_start(ctl->loop, &ctl->reconnect, ctl->backoff_ms);
-	ctl->backoff_ms =
-	    ctl->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ctl->backoff_ms * 2;
-}
-
-static void follow_events(struct controller *ctl)
-{
-	char since[40];
-	int64_t last = ctl->seen->last_time_nano;
-	if (last > 0)
-		snprintf(since, sizeof(since), "%lld.%09lld", (long long)(last / 1000000000),
-			 (long long)(last % 1000000000));
-	else
-		snprintf(since, sizeof(since), "%s", ctl->start_since);
-	if (engine_follow_events(ctl->engine, since, on_event_line, on_stream_end, ctl) < 0) {
-		on_stream_end(ctl, "cannot start the request");
-		return;
-	}
-	if (ctl->connected_once)
-		report_text("reconnecting: following events from %s", since);
-	ctl->connected_once = true;
-	/* the listing registers what started while we were not looking (a daemon restart loses
-	 * its event history); containers known already are left alone */
-	catch_up(ctl);
-}
-
-/* ---- identity ---- */
-
-static void on_self(void *arg, json_t *value, long status, const char *error)
-{
-	struct controller *ctl = arg;
-	json_t *id = json_object_get(value, "Id");
-	json_t *name = json_object_get(value, "Name");
-	if (json_is_string(id) && json_is_string(name)) {
-		const char *n = json_string_value(name);
-		snprintf(ctl->self_id, sizeof(ctl->self_id), "%s", json_string_value(id));
-		snprintf(ctl->self_name, sizeof(ctl->self_name), "%s", n[0] == '/' ? n + 1 : n);
-		report_text("acting as container %s (%.12s)", ctl->self_name, ctl->self_id);
-	} else if (ctl->config.self) {
-		report_text("--self %s: %s; %%contrainer targets nothing", ctl->config.self,
-			    error ? error : "no such container");
-	}
-	follow_events(ctl);
-}
-
-/* Inside a Docker container, /etc/hostname and friends are bind-mounted from
- * .../containers/<64-hex id>/: the id is in our own mountinfo. */
-static bool detect_self(char *id, size_t size)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return false;
-	char line[4096];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		for (char *at = strstr(line, "/containers/"); at && !found;
-		     at = strstr(at + 1, "/containers/")) {
-			const char *hex = at + strlen("/containers/");
-			size_t n = strspn(hex, "0123456789abcdef");
-			if (n == 64 && hex[64] == '/' && size > 64) {
-				memcpy(id, hex, 64);
-				id[64] = '\0';
-				found = true;
-			}
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-void controller_start(struct controller *ctl)
-{
-	char detected[EVENT_ID_MAX + 1];
-	const char *self = ctl->config.self;
-	if (!self && detect_self(detected, sizeof(detected)))
-		self = detected;
-	if (self) {
-		char path[EVENT_NAME_MAX + 32];
-		snprintf(path, sizeof(path), "/containers/%s/json", self);
-		if (engine_get_json(ctl->engine, path, on_self, ctl) == 0)
-			return;
-	}
-	report_text("not running in a known container: %%contrainer targets nothing");
-	follow_events(ctl);
 }
 
 /* ---- construction ---- */
@@ -665,7 +426,7 @@ struct controller *controller_new(struct evloop *loop, struct engine *engine,
 	ctl->engine = engine;
 	ctl->config = *config;
 	ctl->backoff_ms = BACKOFF_MIN_MS;
-	evloop_timer_init(&ctl->reconnect, on_reconnect, ctl);
+	evloop_timer_init(&ctl->reconnect, controller_on_reconnect, ctl);
 	/* the stream starts from now: whatever happens while we list the running containers is
 	 * replayed to us, and what shows up in both is handled once (see on_containers) */
 	struct timespec now;
