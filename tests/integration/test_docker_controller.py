@@ -692,3 +692,97 @@ def test_podman_compatibility(podman, tmp_path):
         assert "API 1.41" in ctl.stderr()
     finally:
         ctl.stop()
+
+
+# ---- the stream breaking while the daemon keeps running ----
+
+
+class SocketRelay:
+    """A unix-socket relay in front of the real daemon (no fake answers: every byte comes
+    from dockerd). cut() drops every open connection and refuses new ones for a while, as a
+    proxy or a socket hiccup would."""
+
+    def __init__(self, upstream, path):
+        import socket
+        self.socket_mod = socket
+        self.upstream, self.path = str(upstream), str(path)
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.path)
+        self.listener.listen(64)
+        self.lock = threading.Lock()
+        self.conns = []
+        self.refuse_until = 0.0
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if time.monotonic() < self.refuse_until:
+                client.close()
+                continue
+            server = self.socket_mod.socket(self.socket_mod.AF_UNIX, self.socket_mod.SOCK_STREAM)
+            server.connect(self.upstream)
+            with self.lock:
+                self.conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(self.socket_mod.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self, refuse_seconds):
+        self.refuse_until = time.monotonic() + refuse_seconds
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for s in conns:
+            try:
+                s.shutdown(self.socket_mod.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.closed = True
+        self.listener.close()
+        self.cut(0)
+
+
+def test_stream_cut_resumes_with_since_without_double_runs(world, tmp_path):
+    relay = SocketRelay(world.engine.sock, tmp_path / "relay.sock")
+    fake_engine = type("E", (), {"host": f"unix://{tmp_path / 'relay.sock'}", "root": tmp_path})()
+    img = scripted_image(world.engine, {"starts": ("%me:start", 'echo "$REGISTRAR_CONTAINER_NAME" >> /tmp/starts')})
+    ctl = world.controller(engine=fake_engine)
+    try:
+        a = world.run(img)
+        ctl.wait(event="start", registrar__name=a, target__name=a)
+        # the stream breaks; a container starts while tend-docker cannot connect
+        relay.cut(refuse_seconds=3)
+        b = world.run(img)
+        wait_for(lambda: "reconnecting: following events from" in ctl.stderr(), 60, what="reconnect")
+        ctl.wait(event="start", registrar__name=b, target__name=b, timeout=90)
+        ctl.wait(event="start", registrar__name=b, target__name=a, timeout=90)
+        time.sleep(2)
+        # the replay from `since` repeated a's start: it was recognised, not run again
+        assert len(ctl.find(event="start", registrar__name=a)) == 1, ctl.dump()
+        assert len(ctl.find(event="start", registrar__name=b)) == 2, ctl.dump()
+        assert world.lines(a, "/tmp/starts") == [a, b]
+        assert world.lines(b, "/tmp/starts") == [b]
+        assert "event stream ended" in ctl.stderr()
+    finally:
+        relay.close()
