@@ -196,7 +196,8 @@ def test_me_immediate_runs_once_per_target(world):
 
 
 def test_catch_up_of_running_container(world):
-    img = scripted_image(world.engine, {"me": ("%me", "echo caught >> /tmp/ran")})
+    img = scripted_image(world.engine, {"me": ("%me", "echo caught >> /tmp/ran"),
+                                        "st": ("%me:start", "echo start >> /tmp/ran")})
     a = world.run(img)
     wait_for(lambda: world.engine.docker("inspect", "-f", "{{.State.Running}}", a).stdout.strip() == "true",
              30, what="container running")
@@ -207,7 +208,10 @@ def test_catch_up_of_running_container(world):
     assert rec["status"] == "ok"
     assert world.lines(a, "/tmp/ran") == ["caught"]
     # catch-up registers; it does not pretend the container just started
+    ctl.wait("register", container__name=a, script="/contrainer/st")
+    time.sleep(1)
     assert ctl.find(event="start", owner__name=a) == []
+    assert world.lines(a, "/tmp/ran") == ["caught"]
 
 
 def test_named_targets_and_later_new_target(world):
