@@ -258,3 +258,42 @@ e.service:
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
     assert code == 0, err
+
+
+def test_note_stop_and_start_through_the_control_socket(tend, tmp_path):
+    from conftest import TEND
+    import subprocess
+    port = free_port()
+    sock = tmp_path / "tend.sock"
+    # k.service keeps tend up (detect_exit) while e.service is stopped
+    tp = tend(["--no-syslog"], config=echo_conf(port, "k.service:\n  command: sleep 60\n"))
+    s = connect(port)
+    s.sendall(b"one\n")
+    assert read_line(s) == b"echo:one\n"
+    s.close()
+    try:
+        wait_for(sock.exists, 5, what="the control socket")
+    except AssertionError:
+        stop(tp)
+        pytest.skip("no control socket in this build")
+
+    def ctl(*args):
+        return subprocess.run([str(TEND), "tendctl", "--socket", str(sock), *args],
+                              capture_output=True, text=True, timeout=20)
+
+    status = ctl("status")
+    if status.returncode != 0:
+        stop(tp)
+        pytest.skip("tendctl status unavailable: " + status.stderr[-200:])
+    assert f"waiting on port {port}; req recvd = 1; running = " in status.stdout, status.stdout
+    assert ctl("stop", "e").returncode == 0
+    wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) != 0, 10,
+             what="the listener to close")
+    assert ctl("start", "e").returncode == 0
+    s = connect(port)
+    s.sendall(b"two\n")
+    assert read_line(s) == b"echo:two\n"
+    s.close()
+    code, err = stop(tp)
+    assert err.count(f"e.service: listening on port {port}") == 2, err
+    assert code == 0, err

@@ -343,3 +343,22 @@ n.service:
     assert "notify message ignored: bad value: 'MAINPID=abc'" in err, err
     assert "n.service successfully started" in err
     assert code == 0, err
+
+
+def test_crash_after_ready_restarts_and_becomes_ready_again(tend, tmp_path):
+    runs = tmp_path / "runs"
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  restart: true
+  restart_limit: 2
+  restart_delay: 0.2
+  command: "sh -c 'systemd-notify --ready; echo run >> {runs}; sleep 0.3; exit 1'"
+""", dependent=False))
+    code = tp.wait(60)
+    err = tp.stderr
+    assert runs.read_text().count("run") == 3, err
+    assert err.count("n.service restarting") == 2, err
+    assert "n.service terminated abnormally with exit status 1" in err, err
+    assert code == 0, err
