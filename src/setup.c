@@ -6,6 +6,7 @@
 #include "setup.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,8 @@ static const char *pidzero_dir(const struct options *o, const char *config_path,
 	return NULL;
 }
 
-static int load_configuration(const struct options *o, const char *home, struct config *config)
+static int load_configuration(const struct options *o, const char *home, struct config *config,
+			      char *loaded, size_t loaded_len, bool *loaded_pidzero)
 {
 	struct conf_errors errors = {0};
 	char path[4096], pz[4096];
@@ -86,6 +88,9 @@ static int load_configuration(const struct options *o, const char *home, struct 
 
 	int rc;
 	const char *dir = pidzero_dir(o, path, pz, sizeof(pz));
+	/* remembered for `tendctl reload` */
+	snprintf(loaded, loaded_len, "%s", dir ? dir : path);
+	*loaded_pidzero = dir != NULL;
 	if (dir) {
 		char daemons[4096], conf[4096];
 		snprintf(daemons, sizeof(daemons), "%s/daemons.json", dir);
@@ -113,7 +118,7 @@ static int add_console(struct config *config, char **command, bool tty, bool kil
 		return -1;
 	config->services = grown;
 	struct service_conf *c = &config->services[config->nservices++];
-	memset(c, 0, sizeof(*c));
+	service_conf_init_defaults(c);
 	c->name = strdup("CONSOLE");
 	c->type = SERVICE_SIMPLE;
 	size_t n = 0;
@@ -123,21 +128,15 @@ static int add_console(struct config *config, char **command, bool tty, bool kil
 	for (size_t i = 0; i < n; i++)
 		c->exec_args[i] = strdup(command[i]);
 	c->command = strdup(command[0]);
-	c->enabled = strdup("true");
 	c->ignore_failures = !task;
-	c->service_groups.items = calloc(1, sizeof(char *));
-	c->service_groups.items[0] = strdup("IDLE");
-	c->service_groups.count = 1;
-	c->restart_limit = 5;
-	c->restart_delay = 3;
-	c->restart_delay_max = 60;
+	strlist_free(&c->service_groups);
+	strlist_append(&c->service_groups, "IDLE");
 	c->exit_kills = kill_switch;
 	c->kill_signal = tty ? SIGHUP : SIGTERM;
 	c->setpgrp = !tty;
-	c->process_timeout = -1;
 	c->startup_pause = 0; /* the command is running once spawned */
-	c->idle_delay = -1;
-	c->debug = CONF_UNSET;
+	free(c->stdout_mode);
+	free(c->stderr_mode);
 	c->stdout_mode = strdup("inherit");
 	c->stderr_mode = strdup("inherit");
 	return 0;
@@ -215,7 +214,9 @@ int setup_and_run(struct options *o)
 
 	struct config config;
 	config_init_defaults(&config);
-	if (load_configuration(o, user.home, &config) < 0) {
+	char loaded[4096];
+	bool loaded_pidzero = false;
+	if (load_configuration(o, user.home, &config, loaded, sizeof(loaded), &loaded_pidzero) < 0) {
 		config_free(&config);
 		users_free(&user);
 		return EXIT_CONFIG;
@@ -279,6 +280,8 @@ int setup_and_run(struct options *o)
 		.is_pid1 = is_pid1,
 		.default_user = user.name,
 		.command = o->command,
+		.config_path = loaded_pidzero ? NULL : loaded,
+		.pidzero_dir = loaded_pidzero ? loaded : NULL,
 	};
 	struct system *system = logger ? system_new(loop, logger, &params) : NULL;
 	if (!system) {

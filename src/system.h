@@ -53,6 +53,10 @@ struct system_params {
 	bool is_pid1;             /* false: --force subreaper mode */
 	const char *default_user; /* --user / --create-user name, or NULL */
 	char **command;           /* the controlling command (CONSOLE), or NULL */
+	/* What was loaded, so that `tendctl reload` can load it again (src/system_reload.c):
+	 * a chaperone.d file or directory, or a pidzero directory; NULL when not known. */
+	const char *config_path;
+	const char *pidzero_dir;
 };
 
 typedef void system_event_fn(struct system *system, enum system_event event,

@@ -42,6 +42,7 @@ struct system {
 	unsigned long orphans;
 	bool start_attempted;
 	bool idle_released;
+	bool has_non_idle;        /* some enabled service is outside the IDLE group */
 	bool told_scheduled;
 	struct loop_timer idle_timer;
 	/* shutdown */
@@ -57,6 +58,7 @@ struct system {
 	struct backtick_shell backtick_shell; /* defaults: sh, 5 s, 64 KiB */
 	struct subscriber subscribers[MAX_SUBSCRIBERS];
 	size_t nsubscribers;
+	struct system_reload_state *reload; /* system_reload.c: spare slots, removed services */
 };
 
 void shutdown_progress(struct system *s);

@@ -22,7 +22,6 @@
 #include "svc/service.h"
 #include "system.h"
 
-int system_reload(struct system *system, char *summary, size_t len) __attribute__((weak));
 void logger_set_tap(struct logger *logger, logger_tap_fn *fn, void *arg) __attribute__((weak));
 
 #define MAX_TARGETS 256
@@ -379,15 +378,36 @@ static void run_logs(struct ctl_server *server, struct ctl_conn *conn,
 	ctl_buf_free(&out);
 }
 
+static void reload_done(void *arg, int rc, const char *summary)
+{
+	struct ctl_server *server = arg;
+	struct ctl_conn *conn = server->reload_conn;
+	server->reload_conn = NULL;
+	server->reloading = false;
+	if (rc < 0)
+		command_error(server, conn, "reload failed: %s", summary);
+	else
+		reply_text(conn, CTL_RESULT, summary);
+}
+
 static void run_reload(struct ctl_server *server, struct ctl_conn *conn)
 {
 	if (!system_reload)
 		return command_error(server, conn, "reload is not available in this build");
-	char summary[600];
+	if (server->reloading)
+		return command_error(server, conn, "a reload is already in progress");
+	char err[600];
+	/* pending --wait replies would refer to services that may change */
 	ctl_ops_cancel(server, "Command error: interrupted by a configuration reload");
-	if (system_reload(server->system, summary, sizeof(summary)) < 0)
-		return command_error(server, conn, "reload failed: %s", summary);
-	reply_text(conn, CTL_RESULT, summary);
+	server->reload_conn = conn;
+	server->reloading = true;
+	if (conn)
+		loop_timer_start(server->loop, &conn->timer, CTL_WAIT_TIMEOUT_MS);
+	if (system_reload(server->system, reload_done, server, err, sizeof(err)) < 0) {
+		server->reload_conn = NULL;
+		server->reloading = false;
+		return command_error(server, conn, "reload failed: %s", err);
+	}
 }
 
 void ctl_execute(struct ctl_server *server, struct ctl_conn *conn, const struct ctl_command *cmd)

@@ -75,7 +75,7 @@ static void route_healthz(struct system *system, struct http_response *resp)
 	for (size_t i = 0; i < system_service_count(system); i++) {
 		const struct service *svc = system_service_at(system, i);
 		const char *why;
-		if (!ctl_service_healthy(system, svc, &why))
+		if (!ctl_service_hidden(system, svc) && !ctl_service_healthy(system, svc, &why))
 			json_object_set_new(failing, svc->conf->name, json_string(why));
 	}
 	enum system_phase phase = system_phase(system);
@@ -148,7 +148,8 @@ void http_metrics(struct system *system, const struct http_stats *stats, struct 
 	for (int st = 0; st < SVC_STATE_COUNT; st++) {
 		size_t count = 0;
 		for (size_t i = 0; i < n; i++)
-			count += system_service_at(system, i)->state == (enum service_state)st;
+			count += !ctl_service_hidden(system, system_service_at(system, i)) &&
+				 system_service_at(system, i)->state == (enum service_state)st;
 		ctl_buf_printf(out, "tend_services{state=\"%s\"} %zu\n",
 			       service_state_name((enum service_state)st), count);
 	}
@@ -157,6 +158,8 @@ void http_metrics(struct system *system, const struct http_stats *stats, struct 
 		    "scheduled or done).");
 	for (size_t i = 0; i < n; i++) {
 		const struct service *svc = system_service_at(system, i);
+		if (ctl_service_hidden(system, svc))
+			continue;
 		bool up = svc->state == SVC_RUNNING || svc->state == SVC_READY ||
 			  svc->state == SVC_SCHEDULED || svc->state == SVC_EXITED;
 		per_service(out, svc, "tend_service_up", up);
@@ -164,8 +167,10 @@ void http_metrics(struct system *system, const struct http_stats *stats, struct 
 	metric_head(out, "tend_service_restarts_total", "counter",
 		    "Automatic restarts of the service.");
 	for (size_t i = 0; i < n; i++)
-		per_service(out, system_service_at(system, i), "tend_service_restarts_total",
-			    system_service_at(system, i)->restarts);
+		if (!ctl_service_hidden(system, system_service_at(system, i)))
+			per_service(out, system_service_at(system, i),
+				    "tend_service_restarts_total",
+				    system_service_at(system, i)->restarts);
 
 	metric_head(out, "tend_service_exits_total", "counter",
 		    "Exits of service processes seen by tend, by exit code or signal.");
@@ -224,7 +229,7 @@ void http_routes_handle(struct system *system, const struct http_stats *stats,
 		return json_body(resp, 200, ctl_status_json(system));
 	if (strncmp(path, "/services/", 10) == 0) {
 		struct service *svc = system_find_service(system, path + 10);
-		if (!svc)
+		if (!svc || ctl_service_hidden(system, svc))
 			return not_found(resp, "no such service");
 		return json_body(resp, 200, ctl_service_json(system, svc));
 	}

@@ -94,6 +94,8 @@ static void conn_close(struct ctl_conn *conn)
 		ctl_op_forget_conn(conn->op);
 		conn->op = NULL;
 	}
+	if (server->reload_conn == conn)
+		server->reload_conn = NULL; /* the reload goes on; nobody hears how it ended */
 	for (struct ctl_conn **p = &server->conns; *p; p = &(*p)->next) {
 		if (*p == conn) {
 			*p = conn->next;
@@ -635,6 +637,10 @@ struct face_handle *ctl_server_start(struct system *system, const struct config 
 	server->listen_fd = -1;
 	server->fifo_fd = -1;
 	loop_timer_init(&server->sweep_timer, sweep_dead, server);
+	/* before any service starts: room for services a reload may add */
+	if (system_reload_prepare && system_reload_prepare(system) < 0)
+		tend_log(system_logger(system), LOG_SEVERITY_WARNING,
+			 "reload will not be able to add services");
 	resolve_owner(server, &config->settings);
 	if (config->settings.control_socket && config->settings.control_socket[0])
 		socket_open(server, config->settings.control_socket);
@@ -680,6 +686,8 @@ void ctl_server_stop(struct face_handle *handle)
 		loop_del_fd(server->loop, server->fifo_fd);
 		close(server->fifo_fd);
 	}
+	if (system_reload_release)
+		system_reload_release(server->system);
 	logring_free(server->ring);
 	free(server->socket_path);
 	free(server->fifo_path);

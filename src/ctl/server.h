@@ -73,6 +73,8 @@ struct ctl_server {
 	size_t nconns;
 	unsigned long refused; /* connections turned away (limit, credentials) */
 	struct ctl_op *ops;
+	struct ctl_conn *reload_conn; /* waiting for a reload to finish */
+	bool reloading;
 	bool ops_busy; /* ctl_ops_progress is running (it re-enters through system events) */
 	bool ops_again;
 	struct logring *ring;
@@ -109,7 +111,11 @@ void ctl_op_forget_conn(struct ctl_op *op);
 void ctl_ops_cancel(struct ctl_server *server, const char *why);
 void ctl_ops_free(struct ctl_server *server);
 
-/* system_reload.c (above the system, called by `reload`). */
-int system_reload(struct system *system, char *summary, size_t len);
+/* src/system_reload.c (weak here: a build without it has no reload). */
+typedef void system_reload_done_fn(void *arg, int rc, const char *summary);
+int system_reload(struct system *system, system_reload_done_fn *done, void *arg, char *err,
+		  size_t len) __attribute__((weak));
+int system_reload_prepare(struct system *system) __attribute__((weak));
+void system_reload_release(struct system *system) __attribute__((weak));
 
 #endif

@@ -38,12 +38,18 @@ void ctl_status_text(const struct system *system, struct ctl_buf *out)
 	size_t n = system_service_count(system), enabled = 0;
 	char uptime[64];
 	ctl_format_uptime(loop_now_ms() - system_started_at_ms(system), uptime, sizeof(uptime));
-	for (size_t i = 0; i < n; i++)
-		enabled += system_service_at(system, i)->enabled;
+	size_t shown = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct service *svc = system_service_at(system, i);
+		if (ctl_service_hidden(system, svc))
+			continue;
+		enabled += svc->enabled;
+		shown++;
+	}
 	ctl_buf_printf(out,
 		       "\nRunning:           tend version %s\nUptime:            %s\n"
 		       "Managed processes: %zu (%zu enabled)\n\nServices:\n\n",
-		       TEND_VERSION, uptime, n, enabled);
+		       TEND_VERSION, uptime, shown, enabled);
 
 	struct row *rows = calloc(n + 2, sizeof(*rows));
 	if (!rows) {
@@ -56,9 +62,12 @@ void ctl_status_text(const struct system *system, struct ctl_buf *out)
 		snprintf(rows[0].cell[c], sizeof(rows[0].cell[c]), "%s", headings[c]);
 		width[c] = strlen(headings[c]);
 	}
+	size_t nrows = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct service *svc = system_service_at(system, i);
-		struct row *r = &rows[i + 2];
+		if (ctl_service_hidden(system, svc))
+			continue;
+		struct row *r = &rows[2 + nrows++];
 		pid_t pid = svc->pid ? svc->pid : svc->attached_pid;
 		char buf[64];
 		const char *status = ctl_service_status(svc, buf, sizeof(buf));
@@ -74,12 +83,12 @@ void ctl_status_text(const struct system *system, struct ctl_buf *out)
 			if (strlen(r->cell[c]) > width[c])
 				width[c] = strlen(r->cell[c]);
 	}
-	qsort(rows + 2, n, sizeof(*rows), by_name);
+	qsort(rows + 2, nrows, sizeof(*rows), by_name);
 	for (int c = 0; c < COLUMNS; c++) {
 		memset(rows[1].cell[c], '-', width[c] < 199 ? width[c] : 199);
 		rows[1].cell[c][width[c] < 199 ? width[c] : 199] = '\0';
 	}
-	for (size_t i = 0; i < n + 2; i++)
+	for (size_t i = 0; i < nrows + 2; i++)
 		put_row(out, (const char(*)[200])rows[i].cell, width);
 	free(rows);
 }
@@ -113,16 +122,19 @@ json_t *ctl_status_json(const struct system *system)
 	size_t n = system_service_count(system);
 	/* sorted by name, as the table */
 	const struct service **sorted = calloc(n ? n : 1, sizeof(*sorted));
+	size_t nsorted = 0;
 	for (size_t i = 0; sorted && i < n; i++) {
 		const struct service *svc = system_service_at(system, i);
-		size_t k = i;
+		if (ctl_service_hidden(system, svc))
+			continue;
+		size_t k = nsorted++;
 		while (k > 0 && strcmp(sorted[k - 1]->conf->name, svc->conf->name) > 0) {
 			sorted[k] = sorted[k - 1];
 			k--;
 		}
 		sorted[k] = svc;
 	}
-	for (size_t i = 0; sorted && i < n; i++)
+	for (size_t i = 0; sorted && i < nsorted; i++)
 		json_array_append_new(list, ctl_service_json(system, sorted[i]));
 	free(sorted);
 	json_object_set_new(o, "services", list);
@@ -140,7 +152,7 @@ bool ctl_status_check(const struct system *system, struct ctl_buf *out)
 	for (size_t i = 0; i < system_service_count(system); i++) {
 		const struct service *svc = system_service_at(system, i);
 		const char *why;
-		if (ctl_service_healthy(system, svc, &why))
+		if (ctl_service_hidden(system, svc) || ctl_service_healthy(system, svc, &why))
 			continue;
 		ctl_buf_printf(out, "%s%s %s", healthy ? "unhealthy: " : ", ", svc->conf->name,
 			       why);

@@ -12,6 +12,14 @@
 #include "svc/service.h"
 #include "system.h"
 
+bool system_service_removed(const struct system *s, const struct service *svc)
+    __attribute__((weak));
+
+bool ctl_service_hidden(const struct system *system, const struct service *svc)
+{
+	return system_service_removed && system_service_removed(system, svc);
+}
+
 /* "exit(3)" or "SIGKILL", as chaperone's ProcStatus.briefly. */
 static void brief_exit(int status, char *buf, size_t len)
 {
@@ -195,6 +203,8 @@ long ctl_resolve_services(const struct system *system, char *const *names, size_
 	size_t n = 0;
 	for (size_t k = 0; k < nnames; k++) {
 		struct service *svc = system_find_service(system, names[k]);
+		if (svc && ctl_service_hidden(system, svc))
+			svc = NULL;
 		bool found = false;
 		if (svc) {
 			found = true;
@@ -203,7 +213,8 @@ long ctl_resolve_services(const struct system *system, char *const *names, size_
 		} else {
 			for (size_t i = 0; i < system_service_count(system); i++) {
 				struct service *member = system_service_at(system, i);
-				if (in_group(member, names[k])) {
+				if (!ctl_service_hidden(system, member) &&
+				    in_group(member, names[k])) {
 					found = true;
 					if (!add_unique(out, &n, max, member))
 						goto too_many;

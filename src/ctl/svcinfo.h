@@ -14,6 +14,9 @@
 struct system;
 struct service;
 
+/* A service a reload removed (its slot stays, disabled): left out of every listing. */
+bool ctl_service_hidden(const struct system *system, const struct service *svc);
+
 /* chaperone's status column: starting, running, started, exit(n)/SIGxxx[+r#N], disabled,
  * ready, waiting, activating (and tend's stopping). NULL means "-". */
 const char *ctl_service_status(const struct service *svc, char *buf, size_t len);
