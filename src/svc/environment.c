@@ -101,9 +101,26 @@ char **service_env_public(struct service_env *env, const char *const *extra)
 		n++;
 	while (extra[m])
 		m++;
+	/* An extra entry replaces an inherited one of the same name (a service's own
+	 * NOTIFY_SOCKET over tend's): getenv() returns the first of duplicates. */
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t name_len = strcspn(pub[i], "=");
+		bool replaced = false;
+		for (size_t k = 0; k < m && !replaced; k++)
+			replaced = strncmp(extra[k], pub[i], name_len) == 0 &&
+				   extra[k][name_len] == '=';
+		if (replaced)
+			free(pub[i]);
+		else
+			pub[kept++] = pub[i];
+	}
+	n = kept;
 	char **out = realloc(pub, (n + m + 1) * sizeof(char *));
 	if (!out) {
-		env_strv_free(pub);
+		for (size_t i = 0; i < n; i++)
+			free(pub[i]);
+		free(pub);
 		return NULL;
 	}
 	for (size_t i = 0; i < m; i++)

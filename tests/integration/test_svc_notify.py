@@ -362,3 +362,34 @@ n.service:
     assert err.count("n.service restarting") == 2, err
     assert "n.service terminated abnormally with exit status 1" in err, err
     assert code == 0, err
+
+
+def test_own_socket_wins_over_an_inherited_notify_socket(tend, tmp_path):
+    """tend itself was given NOTIFY_SOCKET (by a host supervisor): a notify service still
+    gets its own private socket, not the inherited one."""
+    seen = tmp_path / "seen"
+    tp = tend(["--no-syslog"], env={"NOTIFY_SOCKET": "@/host/supervisor"}, config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 10
+  command: "sh -c 'echo $NOTIFY_SOCKET > {seen}; systemd-notify --ready; sleep 0.5'"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert seen.read_text().startswith("@/tend/"), seen.read_text()
+    assert "n.service successfully started" in err, err
+    assert code == 0, err
+
+
+def test_own_socket_wins_over_an_inherited_notify_socket_in_c(tend, sd_notify_helper):
+    """The same, for a program that reads its environment with getenv() (libsystemd)."""
+    tp = tend(["--no-syslog"], env={"NOTIFY_SOCKET": "@/host/supervisor"}, config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 5
+  command: "{sd_notify_helper} from-c 1"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "n.service successfully started" in err, err
+    assert code == 0, err
