@@ -135,7 +135,7 @@ static void try_spawn(struct system *s, struct service *svc)
 	if (svc->state != SVC_WAITING || !prerequisites_met(s, svc) || s->phase >= PHASE_STOPPING)
 		return;
 	/* chaperone: the first IDLE-group service to start waits idle_delay, once per run. */
-	if (in_group(svc, "IDLE") && !s->idle_released) {
+	if (in_group(svc, "IDLE") && !s->idle_released && s->has_non_idle) {
 		if (!loop_timer_armed(&s->idle_timer)) {
 			double delay = svc->conf->idle_delay >= 0 ? svc->conf->idle_delay
 								  : s->config->settings.idle_delay;
@@ -191,6 +191,11 @@ int system_start(struct system *s)
 {
 	s->phase = PHASE_STARTING;
 	s->started_ms = loop_now_ms();
+	/* idle_delay lets the other services settle before the IDLE group; when there are no
+	 * others (tend -- CMD alone), waiting would only delay the command. */
+	for (size_t i = 0; i < s->nservices; i++)
+		if (s->services[i].enabled && !in_group(&s->services[i], "IDLE"))
+			s->has_non_idle = true;
 	for (size_t i = 0; i < s->nservices; i++) {
 		struct service *svc = &s->services[i];
 		if (!svc->enabled) {
