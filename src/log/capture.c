@@ -267,6 +267,12 @@ static void readable(struct loop *loop, int fd, uint32_t events, void *arg)
 		c->len -= c->start;
 		c->start = 0;
 	}
+	if (c->len == sizeof(c->buf)) {
+		/* Cannot happen (process() leaves at most one line's worth), but a read of 0
+		 * bytes would look like end of file. */
+		process(c, false);
+		return;
+	}
 	ssize_t n = read(fd, c->buf + c->len, sizeof(c->buf) - c->len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
