@@ -4,10 +4,11 @@ are allowed, but counted and reported: received + reported dropped == sent)."""
 import re
 import signal
 import socket
+import subprocess
 import threading
 import time
 
-from conftest import wait_for
+from conftest import TEND, wait_for
 
 PY = "/usr/bin/python3"
 
@@ -58,6 +59,11 @@ probe.logging:
     s.close()
     wait_for(lambda: probe_log.exists() and "still responsive" in probe_log.read_text(), 10,
              what="tend to log the probe while stdout is stalled")
+    # and the control socket answers
+    status = subprocess.run([str(TEND), "ctl", "--socket", str(tmp_path / "tend.sock"), "status"],
+                            capture_output=True, text=True, timeout=20)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "flood" in status.stdout
     reader.go.set()
     assert tp.proc.wait(300) == 0
     reader.join(30)
