@@ -393,3 +393,33 @@ n.service:
     err = tp.stderr
     assert "n.service successfully started" in err, err
     assert code == 0, err
+
+
+def test_reloading_and_stopping_are_logged(tend):
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  command: "{PY} {PY_NOTIFY} READY=1 RELOADING=1 sleep:0.2 READY=1 STOPPING=1 sleep:0.2"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "n.service is reloading" in err, err
+    assert "n.service finished reloading" in err, err
+    assert "n.service is stopping" in err, err
+    assert err.count("n.service successfully started") == 1, err
+    assert code == 0, err
+
+
+def test_extend_timeout_usec_gives_more_time(tend):
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 1
+  command: "{PY} {PY_NOTIFY} EXTEND_TIMEOUT_USEC=4000000 sleep:1.5 READY=1 sleep:0.2"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "did not receive ready notification" not in err, err
+    assert "n.service successfully started" in err, err
+    assert code == 0, err
