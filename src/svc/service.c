@@ -20,59 +20,40 @@
 #include "log/log.h"
 #include "system.h"
 
+/* clang-format off */
 static const char *const state_names[SVC_STATE_COUNT] = {
-    [SVC_INACTIVE] = "inactive",   [SVC_DISABLED] = "disabled", [SVC_WAITING] = "waiting",
-    [SVC_STARTING] = "starting",   [SVC_RUNNING] = "running",	[SVC_READY] = "ready",
-    [SVC_SCHEDULED] = "scheduled", [SVC_STOPPING] = "stopping", [SVC_EXITED] = "exited",
-    [SVC_FAILED] = "failed",	   [SVC_BACKOFF] = "backoff",
+	[SVC_INACTIVE] = "inactive", [SVC_DISABLED] = "disabled", [SVC_WAITING] = "waiting",
+	[SVC_STARTING] = "starting", [SVC_RUNNING] = "running",   [SVC_READY] = "ready",
+	[SVC_SCHEDULED] = "scheduled", [SVC_STOPPING] = "stopping", [SVC_EXITED] = "exited",
+	[SVC_FAILED] = "failed",     [SVC_BACKOFF] = "backoff",
 };
 
 static const char *const event_names[SVC_EVENT_COUNT] = {
-    [SVC_EV_REQUEST] = "request",
-    [SVC_EV_SPAWN] = "spawn",
-    [SVC_EV_UP] = "up",
-    [SVC_EV_READY] = "ready",
-    [SVC_EV_SCHEDULE] = "schedule",
-    [SVC_EV_DONE] = "done",
-    [SVC_EV_START_FAIL] = "start-fail",
-    [SVC_EV_CRASH] = "crash",
-    [SVC_EV_RESTART] = "restart",
-    [SVC_EV_STOP] = "stop",
-    [SVC_EV_STOPPED] = "stopped",
-    [SVC_EV_RESET] = "reset",
-    [SVC_EV_DISABLE] = "disable",
-    [SVC_EV_ENABLE] = "enable",
+	[SVC_EV_REQUEST] = "request", [SVC_EV_SPAWN] = "spawn",     [SVC_EV_UP] = "up",
+	[SVC_EV_READY] = "ready",     [SVC_EV_SCHEDULE] = "schedule", [SVC_EV_DONE] = "done",
+	[SVC_EV_START_FAIL] = "start-fail", [SVC_EV_CRASH] = "crash", [SVC_EV_RESTART] = "restart",
+	[SVC_EV_STOP] = "stop",       [SVC_EV_STOPPED] = "stopped", [SVC_EV_RESET] = "reset",
+	[SVC_EV_DISABLE] = "disable", [SVC_EV_ENABLE] = "enable",
 };
 
 /* X: the event is ignored in that state. */
 #define X SVC_STATE_COUNT
 static const enum service_state transitions[SVC_STATE_COUNT][SVC_EVENT_COUNT] = {
-    /*               REQUEST      SPAWN         UP           READY      SCHEDULE       DONE
-       START_FAIL  CRASH        RESTART      STOP          STOPPED       RESET         DISABLE
-       ENABLE */
-    [SVC_INACTIVE] = {SVC_WAITING, SVC_STARTING, X, X, X, X, X, X, X, X, X, SVC_INACTIVE,
-		      SVC_DISABLED, X},
-    [SVC_DISABLED] = {X, X, X, X, X, X, X, X, X, X, X, X, X, SVC_INACTIVE},
-    [SVC_WAITING] = {X, SVC_STARTING, X, X, X, X, SVC_FAILED, X, X, SVC_INACTIVE, X, SVC_INACTIVE,
-		     SVC_DISABLED, X},
-    [SVC_STARTING] = {X, X, SVC_RUNNING, SVC_READY, SVC_SCHEDULED, SVC_EXITED, SVC_FAILED,
-		      SVC_FAILED, X, SVC_STOPPING, SVC_INACTIVE, SVC_STOPPING, SVC_DISABLED, X},
-    [SVC_RUNNING] = {X, X, X, SVC_READY, X, SVC_EXITED, X, SVC_FAILED, SVC_BACKOFF, SVC_STOPPING,
-		     SVC_INACTIVE, SVC_STOPPING, X, X},
-    [SVC_READY] = {X, X, X, X, X, SVC_EXITED, X, SVC_FAILED, SVC_BACKOFF, SVC_STOPPING,
-		   SVC_INACTIVE, SVC_STOPPING, X, X},
-    [SVC_SCHEDULED] = {X, X, SVC_SCHEDULED, X, SVC_SCHEDULED, SVC_SCHEDULED, X, SVC_FAILED,
-		       SVC_BACKOFF, SVC_STOPPING, SVC_INACTIVE, SVC_STOPPING, X, X},
-    [SVC_STOPPING] = {X, X, X, X, X, SVC_INACTIVE, SVC_INACTIVE, SVC_INACTIVE, X, X, SVC_INACTIVE,
-		      X, X, X},
-    [SVC_EXITED] = {SVC_WAITING, SVC_STARTING, X, X, X, X, X, X, X, SVC_INACTIVE, X, SVC_INACTIVE,
-		    SVC_DISABLED, X},
-    [SVC_FAILED] = {SVC_WAITING, SVC_STARTING, X, X, X, X, X, X, X, SVC_INACTIVE, X, SVC_INACTIVE,
-		    SVC_DISABLED, X},
-    [SVC_BACKOFF] = {X, SVC_STARTING, X, X, X, X, X, X, X, SVC_INACTIVE, X, SVC_INACTIVE,
-		     SVC_DISABLED, X},
+	/*               REQUEST      SPAWN         UP           READY      SCHEDULE       DONE        START_FAIL  CRASH        RESTART      STOP          STOPPED       RESET         DISABLE       ENABLE */
+	[SVC_INACTIVE] = {SVC_WAITING, SVC_STARTING, X,           X,         X,             X,          X,          X,           X,           X,            X,            SVC_INACTIVE, SVC_DISABLED, X},
+	[SVC_DISABLED] = {X,           X,            X,           X,         X,             X,          X,          X,           X,           X,            X,            X,            X,            SVC_INACTIVE},
+	[SVC_WAITING]  = {X,           SVC_STARTING, X,           X,         X,             X,          SVC_FAILED, X,           X,           SVC_INACTIVE, X,            SVC_INACTIVE, SVC_DISABLED, X},
+	[SVC_STARTING] = {X,           X,            SVC_RUNNING, SVC_READY, SVC_SCHEDULED, SVC_EXITED, SVC_FAILED, SVC_FAILED,  X,           SVC_STOPPING, SVC_INACTIVE, SVC_STOPPING, SVC_DISABLED, X},
+	[SVC_RUNNING]  = {X,           X,            X,           SVC_READY, X,             SVC_EXITED, X,          SVC_FAILED,  SVC_BACKOFF, SVC_STOPPING, SVC_INACTIVE, SVC_STOPPING, X,            X},
+	[SVC_READY]    = {X,           X,            X,           X,         X,             SVC_EXITED, X,          SVC_FAILED,  SVC_BACKOFF, SVC_STOPPING, SVC_INACTIVE, SVC_STOPPING, X,            X},
+	[SVC_SCHEDULED]= {X,           X,            SVC_SCHEDULED, X,       SVC_SCHEDULED, SVC_SCHEDULED, X,       SVC_FAILED,  SVC_BACKOFF, SVC_STOPPING, SVC_INACTIVE, SVC_STOPPING, X,            X},
+	[SVC_STOPPING] = {X,           X,            X,           X,         X,             SVC_INACTIVE, SVC_INACTIVE, SVC_INACTIVE, X,       X,            SVC_INACTIVE, X,            X,            X},
+	[SVC_EXITED]   = {SVC_WAITING, SVC_STARTING, X,           X,         X,             X,          X,          X,           X,           SVC_INACTIVE, X,            SVC_INACTIVE, SVC_DISABLED, X},
+	[SVC_FAILED]   = {SVC_WAITING, SVC_STARTING, X,           X,         X,             X,          X,          X,           X,           SVC_INACTIVE, X,            SVC_INACTIVE, SVC_DISABLED, X},
+	[SVC_BACKOFF]  = {X,           SVC_STARTING, X,           X,         X,             X,          X,          X,           X,           SVC_INACTIVE, X,            SVC_INACTIVE, SVC_DISABLED, X},
 };
 #undef X
+/* clang-format on */
 
 const char *service_state_name(enum service_state state)
 {
@@ -120,8 +101,7 @@ static uint64_t restart_delay_ms(const struct service *svc)
 	double delay = svc->conf->restart_delay;
 	double factor = svc->conf->restart_backoff;
 	if (factor > 1.0)
-		for (unsigned i = 1;
-		     i < svc->consecutive_failures && delay < svc->conf->restart_delay_max; i++)
+		for (unsigned i = 1; i < svc->consecutive_failures && delay < svc->conf->restart_delay_max; i++)
 			delay *= factor;
 	if (factor > 1.0 && delay > svc->conf->restart_delay_max)
 		delay = svc->conf->restart_delay_max;
@@ -131,8 +111,8 @@ static uint64_t restart_delay_ms(const struct service *svc)
 static void restart_due(struct loop *loop, void *arg)
 {
 	struct service *svc = arg;
-	tend_log(svc_logger(svc), LOG_SEVERITY_INFO, "%s restarting (%d restarts left)",
-		 svc->conf->name, svc->restarts_left);
+	tend_log(svc_logger(svc), LOG_SEVERITY_INFO, "%s restarting (%d restarts left)", svc->conf->name,
+		 svc->restarts_left);
 	svc->restarts++;
 	service_dispatch(svc, SVC_EV_SPAWN);
 }
@@ -155,8 +135,8 @@ static void state_entered(struct service *svc, enum service_state old, enum serv
 			svc->started = true;
 			svc->started_at_ms = loop_now_ms();
 			if (old == SVC_STARTING)
-				tend_log(svc_logger(svc), LOG_SEVERITY_INFO,
-					 "%s successfully started", svc->conf->name);
+				tend_log(svc_logger(svc), LOG_SEVERITY_INFO, "%s successfully started",
+					 svc->conf->name);
 		}
 		break;
 	case SVC_EXITED:
@@ -202,9 +182,8 @@ void service_dispatch(struct service *svc, enum service_event event)
 	enum service_state next = transitions[old][event];
 	if (next == SVC_STATE_COUNT) {
 		if (system_config(svc->system)->settings.debug)
-			tend_log(svc_logger(svc), LOG_SEVERITY_DEBUG,
-				 "%s: event %s ignored in state %s", svc->conf->name,
-				 event_names[event], state_names[old]);
+			tend_log(svc_logger(svc), LOG_SEVERITY_DEBUG, "%s: event %s ignored in state %s",
+				 svc->conf->name, event_names[event], state_names[old]);
 		return;
 	}
 	svc->state = next;
@@ -275,16 +254,14 @@ void service_process_ended(struct service *svc, int status)
 		return;
 	}
 	if (clean) {
-		tend_log(logger, LOG_SEVERITY_INFO, "%s exited normally (%s)", svc->conf->name,
-			 how);
+		tend_log(logger, LOG_SEVERITY_INFO, "%s exited normally (%s)", svc->conf->name, how);
 		svc->consecutive_failures = 0;
 		service_dispatch(svc, SVC_EV_DONE);
 		return;
 	}
 	/* A long healthy run resets the restart budget (chaperone never does; see compat.md). */
 	if (svc->conf->restart_reset_after > 0 && svc->started_at_ms &&
-	    loop_now_ms() - svc->started_at_ms >=
-		(uint64_t)(svc->conf->restart_reset_after * 1000)) {
+	    loop_now_ms() - svc->started_at_ms >= (uint64_t)(svc->conf->restart_reset_after * 1000)) {
 		svc->restarts_left = -1;
 		svc->consecutive_failures = 0;
 	}
@@ -294,8 +271,7 @@ void service_process_ended(struct service *svc, int status)
 			svc->restarts_left = svc->conf->restart_limit;
 		if (svc->restarts_left > 0) {
 			svc->restarts_left--;
-			tend_log(logger, LOG_SEVERITY_WARNING,
-				 "%s terminated abnormally with %s; restart in %.3gs",
+			tend_log(logger, LOG_SEVERITY_WARNING, "%s terminated abnormally with %s; restart in %.3gs",
 				 svc->conf->name, how, (double)restart_delay_ms(svc) / 1000.0);
 			service_dispatch(svc, SVC_EV_RESTART);
 			return;
@@ -303,12 +279,10 @@ void service_process_ended(struct service *svc, int status)
 	}
 	service_set_note(svc, "%s", how);
 	if (svc_ignore_failures(svc)) {
-		tend_log(logger, LOG_SEVERITY_WARNING,
-			 "%s terminated abnormally with %s (failures ignored)", svc->conf->name,
-			 how);
-	} else {
-		tend_log(logger, LOG_SEVERITY_ERR, "%s terminated abnormally with %s",
+		tend_log(logger, LOG_SEVERITY_WARNING, "%s terminated abnormally with %s (failures ignored)",
 			 svc->conf->name, how);
+	} else {
+		tend_log(logger, LOG_SEVERITY_ERR, "%s terminated abnormally with %s", svc->conf->name, how);
 	}
 	service_dispatch(svc, SVC_EV_CRASH);
 }

@@ -23,7 +23,7 @@ struct service;
 struct log_capture;
 
 enum service_state {
-	SVC_INACTIVE, /* enabled, not started (never, or stopped/reset by the user) */
+	SVC_INACTIVE,  /* enabled, not started (never, or stopped/reset by the user) */
 	SVC_DISABLED,
 	SVC_WAITING,   /* start requested, waiting for prerequisites */
 	SVC_STARTING,  /* spawned; waiting for startup_pause / exit / pidfile / READY=1 */
@@ -38,18 +38,18 @@ enum service_state {
 };
 
 enum service_event {
-	SVC_EV_REQUEST,	   /* start wanted: wait for prerequisites */
-	SVC_EV_SPAWN,	   /* prerequisites met (or restart due): the type starts it */
-	SVC_EV_UP,	   /* started, process running */
-	SVC_EV_READY,	   /* notify: ready */
-	SVC_EV_SCHEDULE,   /* cron/inetd: armed */
-	SVC_EV_DONE,	   /* finished normally */
-	SVC_EV_START_FAIL, /* could not start (spawn error, early exit, timeout, ERRNO=) */
-	SVC_EV_CRASH,	   /* abnormal exit after a successful start */
-	SVC_EV_RESTART,	   /* crash with restarts left: wait restart_delay */
-	SVC_EV_STOP,	   /* stop requested (tendctl stop, shutdown) */
-	SVC_EV_STOPPED,	   /* the process is gone after a stop */
-	SVC_EV_RESET,	   /* back to inactive */
+	SVC_EV_REQUEST,     /* start wanted: wait for prerequisites */
+	SVC_EV_SPAWN,       /* prerequisites met (or restart due): the type starts it */
+	SVC_EV_UP,          /* started, process running */
+	SVC_EV_READY,       /* notify: ready */
+	SVC_EV_SCHEDULE,    /* cron/inetd: armed */
+	SVC_EV_DONE,        /* finished normally */
+	SVC_EV_START_FAIL,  /* could not start (spawn error, early exit, timeout, ERRNO=) */
+	SVC_EV_CRASH,       /* abnormal exit after a successful start */
+	SVC_EV_RESTART,     /* crash with restarts left: wait restart_delay */
+	SVC_EV_STOP,        /* stop requested (tendctl stop, shutdown) */
+	SVC_EV_STOPPED,     /* the process is gone after a stop */
+	SVC_EV_RESET,       /* back to inactive */
 	SVC_EV_DISABLE,
 	SVC_EV_ENABLE,
 	SVC_EVENT_COUNT
@@ -70,41 +70,40 @@ struct service_ops {
 };
 
 extern const struct service_ops simple_ops, forking_ops, oneshot_ops, notify_ops, inetd_ops,
-    cron_ops;
+	cron_ops;
 
 struct service {
 	struct system *system;
 	struct service_conf *conf;
 	const struct service_ops *ops;
-	size_t index;	  /* in the system's service array */
-	char *short_name; /* "foo" for "foo.service" */
+	size_t index;            /* in the system's service array */
+	char *short_name;        /* "foo" for "foo.service" */
 	enum service_state state;
 	bool enabled;
-	bool started;	     /* prerequisite satisfied for dependents */
-	bool stop_requested; /* the current exit was asked for (kill_signal, stop) */
-	pid_t pid;	     /* main process, 0 if none */
-	pid_t attached_pid;  /* from pidfile / MAINPID / forking daemon, 0 if none */
-	pid_t pgid;	     /* process group to signal, 0 if none of its own */
-	int last_status;     /* waitpid status of the last exit, -1 if none */
-	int restarts_left;   /* -1: not counting yet (chaperone sets it at first failure) */
-	unsigned restarts;   /* total restarts done */
+	bool started;            /* prerequisite satisfied for dependents */
+	bool stop_requested;     /* the current exit was asked for (kill_signal, stop) */
+	pid_t pid;               /* main process, 0 if none */
+	pid_t attached_pid;      /* from pidfile / MAINPID / forking daemon, 0 if none */
+	pid_t pgid;              /* process group to signal, 0 if none of its own */
+	int last_status;         /* waitpid status of the last exit, -1 if none */
+	int restarts_left;       /* -1: not counting yet (chaperone sets it at first failure) */
+	unsigned restarts;       /* total restarts done */
 	unsigned consecutive_failures;
-	uint64_t started_at_ms; /* loop time of the last successful start */
+	uint64_t started_at_ms;  /* loop time of the last successful start */
 	uint64_t state_since_ms;
-	unsigned waiting_on;	 /* unsatisfied prerequisites while WAITING */
+	unsigned waiting_on;     /* unsatisfied prerequisites while WAITING */
 	struct loop_timer timer; /* owned by the type while STARTING/SCHEDULED */
 	struct loop_timer restart_timer;
 	struct log_capture *out, *err;
-	char note[160];		   /* the `status` note: STATUS=, inetd counters, last error */
-	void *type_data;	   /* the type's own state */
-	unsigned serial;	   /* _CHAP_SERVICE_SERIAL of the last launch */
+	char note[160];          /* the `status` note: STATUS=, inetd counters, last error */
+	void *type_data;         /* the type's own state */
+	unsigned serial;         /* _CHAP_SERVICE_SERIAL of the last launch */
 	bool force_inherit_output; /* CONSOLE: stdout/stderr inherited */
-	int last_exec_errno;	   /* errno of the last failed exec (ENOENT -> 127), 0 if none */
-	int attach_pidfd;	   /* pidfd of attached_pid (it may not be our child), or -1 */
+	int last_exec_errno;     /* errno of the last failed exec (ENOENT -> 127), 0 if none */
+	int attach_pidfd;        /* pidfd of attached_pid (it may not be our child), or -1 */
 	uint64_t attach_deadline_ms;
 	unsigned attach_interval_ms;
-	bool
-	    start_failing; /* inside service_start_failed: the system decides, not exit detection */
+	bool start_failing;      /* inside service_start_failed(): the system decides, not exit detection */
 };
 
 const char *service_state_name(enum service_state state);
@@ -117,12 +116,12 @@ void service_dispatch(struct service *svc, enum service_event event);
 int service_spawn(struct service *svc, const char *const *extra_env, int stdin_fd, int stdout_fd,
 		  int stderr_fd, pid_t *pid_out);
 void service_start_failed(struct service *svc, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 /* A watched pid's exit after the service was up: decides done / crash / stopped. */
 void service_process_ended(struct service *svc, int status);
 void service_signal(struct service *svc, int signo);
 void service_set_note(struct service *svc, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 /* Watch a pid (the main process or an attached one) for this service. */
 int service_watch_pid(struct service *svc, pid_t pid);
 /* The effective values, falling back to settings (conf/config.h has the rules). */
