@@ -90,6 +90,10 @@ struct log_capture *log_capture_new(struct logger *logger, int fd, const char *s
 		free(c);
 		return NULL;
 	}
+	/* The read end is ours alone: make sure a read can never block the loop. */
+	if (fd_set_nonblock_cloexec(fd) < 0)
+		tend_log(logger, LOG_SEVERITY_ERR, "%s: output pipe: %s", service ? service : "?",
+			 strerror(errno));
 	/* A bigger pipe means fewer wake-ups per line under load; failing is harmless. */
 	fcntl(fd, F_SETPIPE_SZ, CAPTURE_PIPE_SIZE);
 	c->next = logger->captures;
@@ -97,6 +101,9 @@ struct log_capture *log_capture_new(struct logger *logger, int fd, const char *s
 		c->next->prev = c;
 	logger->captures = c;
 	watch(c, true);
+	if (!c->on_loop && logger->loop)
+		tend_log(logger, LOG_SEVERITY_ERR, "%s: cannot watch its output pipe: %s",
+			 service ? service : "?", strerror(errno));
 	return c;
 }
 
