@@ -72,7 +72,10 @@ static void cron_update_note(struct service *svc)
 		return;
 	}
 	cron_format_time(st->due, when, sizeof(when));
-	service_set_note(svc, "%swaiting; next run %s", svc->pid ? "running; " : "", when);
+	if (svc->pid)
+		service_set_note(svc, "running (PID %d); next run %s", (int)svc->pid, when);
+	else
+		service_set_note(svc, "waiting; next run %s", when);
 }
 
 static void cron_close_clock(struct service *svc, struct cron_state *st)
