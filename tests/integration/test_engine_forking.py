@@ -1,0 +1,137 @@
+"""The service engine, type forking: the launcher must exit 0 within process_timeout; the
+daemon is then followed by its pidfile, or, without one, adopted (double fork + setsid)."""
+import os
+import signal
+import time
+
+from conftest import wait_for
+from test_engine_util import engine, outside_pid, pid_in_file, script, stop, wait_log, log_text
+
+
+def launcher(tmp_path, pidfile, sleep="60", extra=""):
+    """Double fork + setsid: the daemon ends up orphaned (adopted by tend)."""
+    script(tmp_path, "daemon", f"echo $$ > {pidfile}\n{extra}exec sleep {sleep}\n")
+    return script(tmp_path, "launch", f"( setsid {tmp_path}/daemon & )\nexit 0\n")
+
+
+def test_pidfile_daemon_followed(tend, tmp_path):
+    pidfile = tmp_path / "d.pid"
+    launch = launcher(tmp_path, pidfile)
+    tp = engine(tend, tmp_path, f"""
+d.service:
+  type: forking
+  command: {launch}
+  pidfile: {pidfile}
+keep.service:
+  command: sleep 60
+""")
+    wait_log(tmp_path, "d.service successfully started")
+    inner = pid_in_file(pidfile)
+    assert f"d.service: changing PID to {inner} (from pidfile)" in log_text(tmp_path)
+    os.kill(outside_pid(tp, inner), signal.SIGKILL)
+    wait_log(tmp_path, "d.service terminated abnormally with killed by SIGKILL")
+    code, err = stop(tp)
+    assert code == 0, err
+
+
+def test_launcher_exit_3_cancels_startup(tend, tmp_path):
+    launch = script(tmp_path, "launch", "exit 3\n")
+    tp = engine(tend, tmp_path, f"""
+d.service:
+  type: forking
+  command: {launch}
+keep.service:
+  command: sleep 60
+""")
+    code = tp.wait(30)
+    err = tp.stderr
+    assert code == 3, err
+    assert "d.service: system startup cancelled: launcher failed with 'exit status 3'" in err, err
+    assert "shutting down: d.service failed" in err, err
+
+
+def test_launcher_hangs_past_process_timeout(tend, tmp_path):
+    launch = script(tmp_path, "launch", "exec sleep 60\n")
+    start = time.monotonic()
+    tp = engine(tend, tmp_path, f"""
+d.service:
+  type: forking
+  command: {launch}
+  process_timeout: 1
+""")
+    code = tp.wait(30)
+    err = tp.stderr
+    assert code == 3, err
+    assert "d.service: launcher did not exit within 1s" in err, err
+    assert time.monotonic() - start >= 1.0
+    # the launcher tend killed is not reported as a crash afterwards
+    assert "terminated abnormally" not in err, err
+
+
+def test_pidfile_never_appears(tend, tmp_path):
+    launch = script(tmp_path, "launch", "exit 0\n")
+    tp = engine(tend, tmp_path, f"""
+d.service:
+  type: forking
+  command: {launch}
+  pidfile: {tmp_path}/never.pid
+  process_timeout: 1
+""")
+    code = tp.wait(30)
+    assert code == 3, tp.stderr
+    assert f"d.service: pidfile {tmp_path}/never.pid did not appear within 1s" in tp.stderr
+
+
+def test_adopted_daemon_exit_kills(tend, tmp_path):
+    pidfile = tmp_path / "d.pid"
+    launch = launcher(tmp_path, pidfile)
+    tp = engine(tend, tmp_path, f"""
+d.service:
+  type: forking
+  command: {launch}
+  exit_kills: true
+keep.service:
+  command: sleep 60
+""", args=("--no-syslog",))
+    wait_log(tmp_path, "d.service successfully started")
+    inner = pid_in_file(pidfile)
+    assert f"d.service: following daemon pid {inner}" in log_text(tmp_path)
+    time.sleep(0.5)
+    assert tp.proc.poll() is None
+    os.kill(outside_pid(tp, inner), signal.SIGTERM)
+    code = tp.wait(30)
+    err = tp.stderr
+    assert "d.service terminated with exit_kills enabled" in err, err
+    assert "shutting down: exit_kills service exited" in err, err
+    assert code == 0, err
+
+
+def test_adopted_daemon_end_noticed_by_detect_exit(tend, tmp_path):
+    pidfile = tmp_path / "d.pid"
+    launch = launcher(tmp_path, pidfile, sleep="1.5")
+    tp = engine(tend, tmp_path, f"""
+d.service:
+  type: forking
+  command: {launch}
+""")
+    code = tp.wait(30)
+    err = tp.stderr
+    assert "d.service successfully started" in err, err
+    assert "no child processes present; shutting down" in err, err
+    assert code == 0, err
+
+
+def test_adopted_daemon_stopped_at_shutdown(tend, tmp_path):
+    pidfile = tmp_path / "d.pid"
+    marks = tmp_path / "marks"
+    launch = launcher(tmp_path, pidfile, extra=f"trap 'echo term >> {marks}; exit 0' TERM\nsleep 60 & wait\n")
+    tp = engine(tend, tmp_path, f"""
+d.service:
+  type: forking
+  command: {launch}
+""")
+    wait_log(tmp_path, "d.service successfully started")
+    code, err = stop(tp)
+    assert marks.read_text().split() == ["term"], err
+    assert "Some processes remain" not in err, err
+    assert code == 0, err
