@@ -97,6 +97,12 @@ static int load_configuration(const struct options *o, const char *home, struct 
 		snprintf(conf, sizeof(conf), "%s/config.json", dir);
 		rc = conf_load_pidzero(daemons, path_exists(conf) ? conf : NULL, config, &errors);
 	} else {
+		/* chaperone runs with no services when the path is missing; say so when the user
+		 * named it, since a relative --config is relative to the user's home (or /). */
+		if (o->config && !path_exists(path))
+			fprintf(stderr, "tend: warning: configuration %s does not exist (a relative "
+					"--config is resolved against %s); no services configured\n",
+				path, home ? home : "/");
 		struct conf_load_options load = {.path = path};
 		rc = conf_load(&load, config, &errors);
 	}
