@@ -401,7 +401,10 @@ static void apply(struct system *s, struct system_reload_state *st)
 		free(trash);
 		free(files);
 		tend_log(s->logger, LOG_SEVERITY_ERR, "reload: out of memory; nothing changed");
-		return finish(s, st, -1, "out of memory");
+		{
+			finish(s, st, -1, "out of memory");
+			return;
+		}
 	}
 	enum service_type *old_types = calloc(nold ? nold : 1, sizeof(*old_types));
 	for (size_t i = 0; old_types && i < nold; i++)
@@ -478,7 +481,10 @@ static void apply(struct system *s, struct system_reload_state *st)
 		tend_log(s->logger, LOG_SEVERITY_ERR,
 			 "reload: the dependency graph failed after the "
 			 "check; services were changed but not started");
-		return finish(s, st, -1, "dependency graph failed");
+		{
+			finish(s, st, -1, "dependency graph failed");
+			return;
+		}
 	}
 	for (size_t i = 0; i < nold; i++)
 		free(s->dependents[i]);
@@ -540,7 +546,10 @@ static void on_event(struct system *s, enum system_event event, struct service *
 	if (event == SYSTEM_EV_STOPPING) {
 		tend_log(s->logger, LOG_SEVERITY_WARNING,
 			 "reload abandoned: the system is stopping");
-		return finish(s, st, -1, "the system is shutting down");
+		{
+			finish(s, st, -1, "the system is shutting down");
+			return;
+		}
 	}
 	if (event == SYSTEM_EV_SERVICE_CHANGED && all_stopped(s, st)) {
 		st->applying = true;

@@ -130,20 +130,26 @@ static void run_start(struct ctl_server *server, struct ctl_conn *conn,
 	char names[600];
 	bool force = cmd->options & CTL_OPT_FORCE, enable = cmd->options & CTL_OPT_ENABLE;
 	if (!force) {
-		if (!enable && list_names(svcs, (size_t)n, is_not_enabled, names, sizeof(names)))
-			return command_error(server, conn,
-					     "can only start services which have been enabled: %s",
-					     names);
-		if (list_names(svcs, (size_t)n, is_started, names, sizeof(names)))
-			return command_error(
-			    server, conn, "can't restart services without stop/reset: %s", names);
-		if (list_names(svcs, (size_t)n, is_not_ready, names, sizeof(names)))
-			return command_error(server, conn,
-					     "services or their prerequisites are not ready: %s",
-					     names);
+		if (!enable && list_names(svcs, (size_t)n, is_not_enabled, names, sizeof(names))) {
+			command_error(server, conn,
+				      "can only start services which have been enabled: %s", names);
+			return;
+		}
+		if (list_names(svcs, (size_t)n, is_started, names, sizeof(names))) {
+			command_error(server, conn, "can't restart services without stop/reset: %s",
+				      names);
+			return;
+		}
+		if (list_names(svcs, (size_t)n, is_not_ready, names, sizeof(names))) {
+			command_error(server, conn,
+				      "services or their prerequisites are not ready: %s", names);
+			return;
+		}
 	}
-	if (system_phase(server->system) >= PHASE_STOPPING)
-		return command_error(server, conn, "the system is shutting down");
+	if (system_phase(server->system) >= PHASE_STOPPING) {
+		command_error(server, conn, "the system is shutting down");
+		return;
+	}
 	for (long i = 0; i < n; i++) {
 		if (enable)
 			enable_service(svcs[i]);
@@ -168,11 +174,15 @@ static void run_restart(struct ctl_server *server, struct ctl_conn *conn,
 		return;
 	char names[600];
 	if (!(cmd->options & CTL_OPT_FORCE) &&
-	    list_names(svcs, (size_t)n, is_not_enabled, names, sizeof(names)))
-		return command_error(server, conn,
-				     "can only restart services which are enabled: %s", names);
-	if (system_phase(server->system) >= PHASE_STOPPING)
-		return command_error(server, conn, "the system is shutting down");
+	    list_names(svcs, (size_t)n, is_not_enabled, names, sizeof(names))) {
+		command_error(server, conn, "can only restart services which are enabled: %s",
+			      names);
+		return;
+	}
+	if (system_phase(server->system) >= PHASE_STOPPING) {
+		command_error(server, conn, "the system is shutting down");
+		return;
+	}
 	for (long i = 0; i < n; i++) {
 		enable_service(svcs[i]);
 		svcs[i]->restarts_left = -1;
@@ -193,9 +203,10 @@ static void run_stop(struct ctl_server *server, struct ctl_conn *conn,
 		return;
 	char names[600];
 	if (!(cmd->options & CTL_OPT_FORCE) &&
-	    list_names(svcs, (size_t)n, is_not_started, names, sizeof(names)))
-		return command_error(server, conn, "can't stop services which aren't started: %s",
-				     names);
+	    list_names(svcs, (size_t)n, is_not_started, names, sizeof(names))) {
+		command_error(server, conn, "can't stop services which aren't started: %s", names);
+		return;
+	}
 	for (long i = 0; i < n; i++) {
 		svcs[i]->restarts_left = -1;
 		system_request_stop(server->system, svcs[i]);
@@ -216,9 +227,10 @@ static void run_reset(struct ctl_server *server, struct ctl_conn *conn,
 		return;
 	char names[600];
 	if (!(cmd->options & CTL_OPT_FORCE) &&
-	    list_names(svcs, (size_t)n, has_process, names, sizeof(names)))
-		return command_error(server, conn, "can't reset services which are running: %s",
-				     names);
+	    list_names(svcs, (size_t)n, has_process, names, sizeof(names))) {
+		command_error(server, conn, "can't reset services which are running: %s", names);
+		return;
+	}
 	for (long i = 0; i < n; i++) {
 		svcs[i]->restarts_left = -1;
 		service_dispatch(svcs[i], SVC_EV_RESET);
@@ -280,11 +292,16 @@ static void run_loglevel(struct ctl_server *server, struct ctl_conn *conn,
 			snprintf(text, sizeof(text), "Forced Logging Level: NOT SET");
 		else
 			snprintf(text, sizeof(text), "*.%s", names[level]);
-		return reply_text(conn, CTL_RESULT, text);
+		{
+			reply_text(conn, CTL_RESULT, text);
+			return;
+		}
 	}
 	int level = level_from_name(cmd->args[0]);
-	if (level < 0)
-		return command_error(server, conn, "Not a valid log level: %s", cmd->args[0]);
+	if (level < 0) {
+		command_error(server, conn, "Not a valid log level: %s", cmd->args[0]);
+		return;
+	}
 	logger_force_level(logger, level);
 	tend_log(logger, LOG_SEVERITY_INFO, "Forcing all log output to '%s' or greater",
 		 names[level]);
@@ -311,7 +328,10 @@ static void run_shutdown(struct ctl_server *server, struct ctl_conn *conn,
 		if (errno || end == arg || *end || !isfinite(delay) || delay < 0 || delay > 1e7) {
 			snprintf(text, sizeof(text),
 				 "Specified delay is not a valid decimal number: %s", arg);
-			return reply_text(conn, CTL_RESULT, text);
+			{
+				reply_text(conn, CTL_RESULT, text);
+				return;
+			}
 		}
 		snprintf(text, sizeof(text), "Shutting down in %g seconds", delay);
 	} else {
@@ -354,11 +374,14 @@ static void run_logs(struct ctl_server *server, struct ctl_conn *conn,
 {
 	if (!conn)
 		return;
-	if (!server->ring)
-		return command_error(server, conn, "no log ring (out of memory)");
-	if (!logger_set_tap)
-		return command_error(server, conn,
-				     "this build's logger keeps no records for 'logs'");
+	if (!server->ring) {
+		command_error(server, conn, "no log ring (out of memory)");
+		return;
+	}
+	if (!logger_set_tap) {
+		command_error(server, conn, "this build's logger keeps no records for 'logs'");
+		return;
+	}
 	struct ctl_buf out;
 	ctl_buf_init(&out, CTL_REPLY_LIMIT);
 	struct logs_visit v = {.cmd = cmd, .out = &out};
@@ -392,10 +415,14 @@ static void reload_done(void *arg, int rc, const char *summary)
 
 static void run_reload(struct ctl_server *server, struct ctl_conn *conn)
 {
-	if (!system_reload)
-		return command_error(server, conn, "reload is not available in this build");
-	if (server->reloading)
-		return command_error(server, conn, "a reload is already in progress");
+	if (!system_reload) {
+		command_error(server, conn, "reload is not available in this build");
+		return;
+	}
+	if (server->reloading) {
+		command_error(server, conn, "a reload is already in progress");
+		return;
+	}
 	char err[600];
 	/* pending --wait replies would refer to services that may change */
 	ctl_ops_cancel(server, "Command error: interrupted by a configuration reload");
@@ -406,7 +433,10 @@ static void run_reload(struct ctl_server *server, struct ctl_conn *conn)
 	if (system_reload(server->system, reload_done, server, err, sizeof(err)) < 0) {
 		server->reload_conn = NULL;
 		server->reloading = false;
-		return command_error(server, conn, "reload failed: %s", err);
+		{
+			command_error(server, conn, "reload failed: %s", err);
+			return;
+		}
 	}
 }
 
@@ -442,26 +472,46 @@ void ctl_execute(struct ctl_server *server, struct ctl_conn *conn, const struct 
 		free(text);
 		return;
 	}
-	case CTL_START:
-		return run_start(server, conn, cmd);
-	case CTL_RESTART:
-		return run_restart(server, conn, cmd);
-	case CTL_STOP:
-		return run_stop(server, conn, cmd);
-	case CTL_RESET:
-		return run_reset(server, conn, cmd);
-	case CTL_ENABLE:
-		return run_enable(server, conn, cmd, true);
-	case CTL_DISABLE:
-		return run_enable(server, conn, cmd, false);
-	case CTL_LOGLEVEL:
-		return run_loglevel(server, conn, cmd);
-	case CTL_SHUTDOWN:
-		return run_shutdown(server, conn, cmd);
-	case CTL_LOGS:
-		return run_logs(server, conn, cmd);
-	case CTL_RELOAD:
-		return run_reload(server, conn);
+	case CTL_START: {
+		run_start(server, conn, cmd);
+		return;
+	}
+	case CTL_RESTART: {
+		run_restart(server, conn, cmd);
+		return;
+	}
+	case CTL_STOP: {
+		run_stop(server, conn, cmd);
+		return;
+	}
+	case CTL_RESET: {
+		run_reset(server, conn, cmd);
+		return;
+	}
+	case CTL_ENABLE: {
+		run_enable(server, conn, cmd, true);
+		return;
+	}
+	case CTL_DISABLE: {
+		run_enable(server, conn, cmd, false);
+		return;
+	}
+	case CTL_LOGLEVEL: {
+		run_loglevel(server, conn, cmd);
+		return;
+	}
+	case CTL_SHUTDOWN: {
+		run_shutdown(server, conn, cmd);
+		return;
+	}
+	case CTL_LOGS: {
+		run_logs(server, conn, cmd);
+		return;
+	}
+	case CTL_RELOAD: {
+		run_reload(server, conn);
+		return;
+	}
 	default:
 		reply_text(conn, CTL_COMMAND_ERROR, ctl_usage());
 	}

@@ -156,17 +156,23 @@ static void respond_error(struct http_conn *conn, int status, const char *why,
 static void handle_request(struct http_conn *conn, const struct http_request *req)
 {
 	bool head = strcmp(req->method, "HEAD") == 0;
-	if (!head && strcmp(req->method, "GET") != 0)
-		return respond_error(conn, 405, "only GET and HEAD are served",
-				     "Allow: GET, HEAD\r\n");
-	if (req->has_body)
-		return respond_error(conn, 400, "requests with a body are not served", NULL);
+	if (!head && strcmp(req->method, "GET") != 0) {
+		respond_error(conn, 405, "only GET and HEAD are served", "Allow: GET, HEAD\r\n");
+		return;
+	}
+	if (req->has_body) {
+		respond_error(conn, 400, "requests with a body are not served", NULL);
+		return;
+	}
 	struct http_response resp = {0};
 	ctl_buf_init(&resp.body, HTTP_RESPONSE_LIMIT);
 	http_routes_handle(conn->face->system, &conn->face->stats, req, &resp);
 	if (resp.body.truncated) {
 		ctl_buf_free(&resp.body);
-		return respond_error(conn, 500, "response too large", NULL);
+		{
+			respond_error(conn, 500, "response too large", NULL);
+			return;
+		}
 	}
 	respond(conn, &resp, head, NULL);
 	ctl_buf_free(&resp.body);
@@ -217,9 +223,11 @@ static void conn_event(struct loop *loop, int fd, uint32_t events, void *arg)
 			conn_close(conn); /* gone before finishing: nobody to answer */
 		return;
 	}
-	if (r != HTTP_PARSE_OK)
-		return respond_error(conn, http_parse_status_code(r),
-				     req.error ? req.error : "bad request", NULL);
+	if (r != HTTP_PARSE_OK) {
+		respond_error(conn, http_parse_status_code(r),
+			      req.error ? req.error : "bad request", NULL);
+		return;
+	}
 	handle_request(conn, &req);
 }
 

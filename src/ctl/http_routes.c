@@ -221,17 +221,28 @@ void http_routes_handle(struct system *system, const struct http_stats *stats,
 			const struct http_request *req, struct http_response *resp)
 {
 	const char *path = req->path;
-	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/health") == 0)
-		return route_healthz(system, resp);
-	if (strcmp(path, "/readyz") == 0)
-		return route_readyz(system, resp);
-	if (strcmp(path, "/services") == 0 || strcmp(path, "/services/") == 0)
-		return json_body(resp, 200, ctl_status_json(system));
+	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/health") == 0) {
+		route_healthz(system, resp);
+		return;
+	}
+	if (strcmp(path, "/readyz") == 0) {
+		route_readyz(system, resp);
+		return;
+	}
+	if (strcmp(path, "/services") == 0 || strcmp(path, "/services/") == 0) {
+		json_body(resp, 200, ctl_status_json(system));
+		return;
+	}
 	if (strncmp(path, "/services/", 10) == 0) {
 		struct service *svc = system_find_service(system, path + 10);
-		if (!svc || ctl_service_hidden(system, svc))
-			return not_found(resp, "no such service");
-		return json_body(resp, 200, ctl_service_json(system, svc));
+		if (!svc || ctl_service_hidden(system, svc)) {
+			not_found(resp, "no such service");
+			return;
+		}
+		{
+			json_body(resp, 200, ctl_service_json(system, svc));
+			return;
+		}
 	}
 	if (strcmp(path, "/metrics") == 0) {
 		resp->status = 200;

@@ -243,11 +243,17 @@ static void handle_line(struct notify_exec *x, char *line)
 		if (strcmp(name, "READY") == 0 && strcmp(value, "1") == 0 &&
 		    x->wait == WAIT_READY) {
 			info(x, "ready notification received (will exit)");
-			return finish(x, 0);
+			{
+				finish(x, 0);
+				return;
+			}
 		}
 		if (strcmp(name, "ERRNO") == 0) {
 			info(x, "error notification (%s) received from %s", value, x->program);
-			return finish(x, atoi(value));
+			{
+				finish(x, atoi(value));
+				return;
+			}
 		}
 		if (strcmp(name, "STOPPING") == 0 && strcmp(value, "1") == 0) {
 			info(x, "STOP notification received from %s (will exit)", x->program);
