@@ -20,6 +20,7 @@
 #include "core/child.h"
 #include "core/loop.h"
 #include "log/log.h"
+#include "svc/environment.h"
 #include "svc/service.h"
 #include "system_internal.h"
 
@@ -99,6 +100,33 @@ static bool truthy(const char *value)
 		if (strcasecmp(value, yes[i]) == 0)
 			return true;
 	return false;
+}
+
+/* `enabled` may be an expansion ("$(WEB_ON:-yes)"): expanded against the service's
+ * environment and checked when the system is built, as chaperone does. */
+bool system_conf_enabled(struct system *s, struct service *svc)
+{
+	const char *text = svc->conf->enabled ? svc->conf->enabled : "true";
+	if (!strpbrk(text, "$`"))
+		return truthy(text);
+	struct service_env env;
+	char err[256];
+	if (service_env_build(svc, &env, err, sizeof(err)) < 0) {
+		tend_log(s->logger, LOG_SEVERITY_ERR, "%s", err);
+		return false;
+	}
+	char *value = service_env_expand(&env, text);
+	service_env_free(&env);
+	bool on = false;
+	if (!value || conf_bool_from_string(value, &on) < 0) {
+		tend_log(s->logger, LOG_SEVERITY_ERR,
+			 "%s: enabled: '%s' expands to '%s', which is not y/yes/true/on or "
+			 "n/no/false/off/\"\"; the service is disabled",
+			 svc->conf->name, text, value ? value : "?");
+		on = false;
+	}
+	free(value);
+	return on;
 }
 
 /* ---- start orchestration ---- */
@@ -427,7 +455,7 @@ struct system *system_new(struct loop *loop, struct logger *logger, const struct
 		svc->restarts_left = -1;
 		svc->attach_pidfd = -1;
 		svc->short_name = strndup(svc->conf->name, strcspn(svc->conf->name, "."));
-		svc->enabled = truthy(svc->conf->enabled ? svc->conf->enabled : "true");
+		svc->enabled = system_conf_enabled(s, svc);
 		if (!svc->ops) {
 			tend_log(logger, LOG_SEVERITY_ERR, "%s: service type '%s' is not available in this build",
 				 svc->conf->name, service_type_name(svc->conf->type));

@@ -105,6 +105,8 @@ void system_reap(struct system *system);
 const char *system_default_user(const struct system *system);
 /* Serial for _CHAP_SERVICE_SERIAL. */
 unsigned system_next_serial(struct system *system);
+/* The service's `enabled`, expanded (it may be "$(VAR:-yes)") and checked. */
+bool system_conf_enabled(struct system *system, struct service *svc);
 /* The IDLE group's one-time idle_delay: returns the ms still to wait (0 if none). */
 uint64_t system_idle_delay_ms(struct system *system, struct service *svc);
 
