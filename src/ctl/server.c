@@ -502,7 +502,8 @@ static void fifo_open(struct ctl_server *server, const struct settings_conf *set
 		goto fail;
 	}
 	if (fchmod(fd, mode) < 0 ||
-	    fchown(fd, server->owner_uid, server->has_group ? server->group_gid : (gid_t)-1) < 0)
+	    ((server->owner_uid != geteuid() || server->has_group) &&
+	     fchown(fd, server->owner_uid, server->has_group ? server->group_gid : (gid_t)-1) < 0))
 		tend_log(logger, LOG_SEVERITY_WARNING, "command FIFO %s: %s", server->fifo_path,
 			 strerror(errno));
 	if (loop_add_fd(server->loop, fd, EPOLLIN, fifo_readable, server) < 0) {
@@ -540,8 +541,12 @@ static int socket_open(struct ctl_server *server, const char *path)
 	if (rc < 0)
 		goto fail;
 	mode_t mode = server->readonly_world ? 0666 : server->has_group ? 0660 : 0600;
-	if (chown(path, server->owner_uid, server->has_group ? server->group_gid : (gid_t)-1) < 0 ||
-	    chmod(path, mode) < 0)
+	/* A failed chown only narrows who may connect; tend checks every peer anyway. */
+	if ((server->owner_uid != geteuid() || server->has_group) &&
+	    chown(path, server->owner_uid, server->has_group ? server->group_gid : (gid_t)-1) < 0)
+		tend_log(logger, LOG_SEVERITY_WARNING, "control socket %s: chown: %s", path,
+			 strerror(errno));
+	if (chmod(path, mode) < 0)
 		goto fail_unlink;
 	if (listen(fd, 64) < 0 || stat(path, &st) < 0)
 		goto fail_unlink;
@@ -565,7 +570,7 @@ fail:
 static void resolve_owner(struct ctl_server *server, const struct settings_conf *settings)
 {
 	struct logger *logger = system_logger(server->system);
-	server->owner_uid = 0;
+	server->owner_uid = geteuid(); /* root, normally; whoever runs a --force tend otherwise */
 	const char *user = system_default_user(server->system);
 	if (user) {
 		struct passwd *pw = getpwnam(user);

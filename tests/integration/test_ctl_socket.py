@@ -264,3 +264,28 @@ def test_logs(running):
     assert "successfully started" in r.stdout
     r = ctl(running, "logs", "-n", "1", check=0)
     assert len(r.stdout.strip().splitlines()) == 1
+
+
+def test_tend_not_root(open_dir):
+    """A --force tend run by an ordinary user owns its socket; that user may steer it."""
+    conf = open_dir / "conf.d"
+    conf.mkdir()
+    (conf / "t.conf").write_text("settings: {detect_exit: false}\nweb.service: {command: sleep 1000}\n")
+    os.chmod(open_dir, 0o777)
+    sock = open_dir / "user.sock"
+    proc = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                             str(TEND), "--force", "--syslog-socket", str(open_dir / "log.sock"),
+                             "--control-socket", str(sock), "--config", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: ctl(sock, "status", "--check", user=NOBODY).returncode == 0, 20, 0.1,
+                 "healthy")
+        st = sock.stat()
+        assert st.st_uid == NOBODY and stat.S_IMODE(st.st_mode) == 0o600
+        ctl(sock, "restart", "--wait", "web", user=NOBODY, check=0)
+        ctl(sock, "shutdown", user=NOBODY, check=0)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
