@@ -282,8 +282,17 @@ static void on_accept(struct loop *loop, int fd, uint32_t events, void *arg)
 static void on_event(struct system *system, enum system_event event, struct service *svc, void *arg)
 {
 	struct face_handle *face = arg;
-	if (event != SYSTEM_EV_SERVICE_CHANGED || !svc || svc->index >= face->nlast)
+	if (event != SYSTEM_EV_SERVICE_CHANGED || !svc)
 		return;
+	if (svc->index >= face->nlast) { /* a reload added services */
+		size_t n = system_service_count(system);
+		pid_t *grown = n > svc->index ? realloc(face->last_pids, n * sizeof(pid_t)) : NULL;
+		if (!grown)
+			return;
+		memset(grown + face->nlast, 0, (n - face->nlast) * sizeof(pid_t));
+		face->last_pids = grown;
+		face->nlast = n;
+	}
 	pid_t before = face->last_pids[svc->index];
 	face->last_pids[svc->index] = svc->pid;
 	if (before && before != svc->pid && svc->last_status != -1) {
