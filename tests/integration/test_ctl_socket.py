@@ -289,3 +289,30 @@ def test_tend_not_root(open_dir):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_logs_follow(tend):
+    import socket
+    tp = tend(config="""
+settings: {detect_exit: false}
+talker.service: {command: "sh -c 'while true; do echo tick-$$; sleep 0.2; done'"}
+quiet.service: {command: sleep 1000}
+""")
+    wait_listening(tp)
+    r = ctl(tp, "logs", "talker")
+    if "keeps no records" in r.stdout:
+        pytest.skip("this build's logger has no tap (logger_set_tap) yet")
+    wait_for(lambda: "tick-" in ctl(tp, "logs", "talker").stdout, 20, 0.1, "captured output")
+    assert all("tick-" in line for line in ctl(tp, "logs", "talker", check=0).stdout.splitlines())
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(str(sock_of(tp)))
+    s.sendall(b"logs -f -n 0 talker\n")
+    s.shutdown(socket.SHUT_WR)
+    s.settimeout(20)
+    data = b""
+    while data.count(b"tick-") < 3:
+        chunk = s.recv(4096)
+        assert chunk, f"closed early: {data!r}"
+        data += chunk
+    assert data.startswith(b"RESULT\n")
+    s.close()
