@@ -102,8 +102,10 @@ static bool truthy(const char *value)
 
 static bool quiescent(const struct service *svc)
 {
-	return svc->pid == 0 && svc->attached_pid == 0 && svc->state != SVC_STOPPING &&
-	       svc->state != SVC_STARTING && svc->state != SVC_WAITING;
+	/* at rest: no process, and nothing armed (a scheduled cron, a pending restart) */
+	return svc->pid == 0 && svc->attached_pid == 0 &&
+	       (svc->state == SVC_INACTIVE || svc->state == SVC_DISABLED ||
+		svc->state == SVC_EXITED || svc->state == SVC_FAILED);
 }
 
 bool system_service_removed(const struct system *s, const struct service *svc);

@@ -30,8 +30,10 @@ struct ctl_op {
 
 static bool quiescent(const struct service *svc)
 {
-	return svc->pid == 0 && svc->attached_pid == 0 && svc->state != SVC_STOPPING &&
-	       svc->state != SVC_STARTING && svc->state != SVC_WAITING;
+	/* at rest: no process, and nothing armed (a scheduled cron, a pending restart) */
+	return svc->pid == 0 && svc->attached_pid == 0 &&
+	       (svc->state == SVC_INACTIVE || svc->state == SVC_DISABLED ||
+		svc->state == SVC_EXITED || svc->state == SVC_FAILED);
 }
 
 static bool up(const struct service *svc)

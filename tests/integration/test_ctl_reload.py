@@ -123,3 +123,19 @@ def test_reload_through_the_fifo(running):
     with open(running.workdir / "tend.fifo", "w") as f:
         f.write("reload\n")
     wait_status(running, "new.service", "running")
+
+
+def test_reload_changes_a_cron_service(tend, tmp_path):
+    ticks = tmp_path / "ticks"
+    cron = ('settings: {detect_exit: false}\n'
+            'tick.service: {type: cron, interval: "* * * * * */1", '
+            f'command: "sh -c \'echo WORD >> {ticks}\'"}}\n')
+    tp = tend(config=cron.replace("WORD", "one"))
+    wait_listening(tp)
+    wait_for(lambda: ticks.exists() and "one" in ticks.read_text(), 20, 0.1, "a first tick")
+    write_config(tp, cron.replace("WORD", "two"))
+    assert "1 changed" in ctl(tp, "reload", check=0).stdout
+    wait_for(lambda: "two" in ticks.read_text(), 20, 0.1, "a tick of the new command")
+    seen = len(ticks.read_text().split())
+    wait_for(lambda: len(ticks.read_text().split()) > seen + 1, 20, 0.1, "more ticks")
+    assert ticks.read_text().split()[-1] == "two"
