@@ -43,7 +43,7 @@ static const enum service_state transitions[SVC_STATE_COUNT][SVC_EVENT_COUNT] = 
 	[SVC_INACTIVE] = {SVC_WAITING, SVC_STARTING, X,           X,         X,             X,          X,          X,           X,           X,            X,            SVC_INACTIVE, SVC_DISABLED, X},
 	[SVC_DISABLED] = {X,           X,            X,           X,         X,             X,          X,          X,           X,           X,            X,            X,            X,            SVC_INACTIVE},
 	[SVC_WAITING]  = {X,           SVC_STARTING, X,           X,         X,             X,          SVC_FAILED, X,           X,           SVC_INACTIVE, X,            SVC_INACTIVE, SVC_DISABLED, X},
-	[SVC_STARTING] = {X,           X,            SVC_RUNNING, SVC_READY, SVC_SCHEDULED, SVC_EXITED, SVC_FAILED, SVC_FAILED,  X,           SVC_STOPPING, SVC_INACTIVE, SVC_STOPPING, SVC_DISABLED, X},
+	[SVC_STARTING] = {X,           X,            SVC_RUNNING, SVC_READY, SVC_SCHEDULED, SVC_EXITED, SVC_FAILED, SVC_FAILED,  SVC_BACKOFF, SVC_STOPPING, SVC_INACTIVE, SVC_STOPPING, SVC_DISABLED, X},
 	[SVC_RUNNING]  = {X,           X,            X,           SVC_READY, X,             SVC_EXITED, X,          SVC_FAILED,  SVC_BACKOFF, SVC_STOPPING, SVC_INACTIVE, SVC_STOPPING, X,            X},
 	[SVC_READY]    = {X,           X,            X,           X,         X,             SVC_EXITED, X,          SVC_FAILED,  SVC_BACKOFF, SVC_STOPPING, SVC_INACTIVE, SVC_STOPPING, X,            X},
 	[SVC_SCHEDULED]= {X,           X,            SVC_SCHEDULED, X,       SVC_SCHEDULED, SVC_SCHEDULED, X,       SVC_FAILED,  SVC_BACKOFF, SVC_STOPPING, SVC_INACTIVE, SVC_STOPPING, X,            X},
@@ -114,7 +114,33 @@ static void restart_due(struct loop *loop, void *arg)
 	tend_log(svc_logger(svc), LOG_SEVERITY_INFO, "%s restarting (%d restarts left)", svc->conf->name,
 		 svc->restarts_left);
 	svc->restarts++;
+	svc->restarting = true;
 	service_dispatch(svc, SVC_EV_SPAWN);
+}
+
+/* An abnormal end (`what` says which): restart while the budget lasts (chaperone sets the
+ * budget at the first failure), else log it and stay failed. */
+static void crash_or_restart(struct service *svc, const char *what)
+{
+	struct logger *logger = svc_logger(svc);
+	svc->consecutive_failures++;
+	if (svc->conf->restart && svc->enabled) {
+		if (svc->restarts_left < 0)
+			svc->restarts_left = svc->conf->restart_limit;
+		if (svc->restarts_left > 0) {
+			svc->restarts_left--;
+			tend_log(logger, LOG_SEVERITY_WARNING, "%s; restart in %.3gs", what,
+				 (double)restart_delay_ms(svc) / 1000.0);
+			service_dispatch(svc, SVC_EV_RESTART);
+			return;
+		}
+	}
+	service_set_note(svc, "%.150s", what);
+	if (svc_ignore_failures(svc))
+		tend_log(logger, LOG_SEVERITY_WARNING, "%s (failures ignored)", what);
+	else
+		tend_log(logger, LOG_SEVERITY_ERR, "%s", what);
+	service_dispatch(svc, SVC_EV_CRASH);
 }
 
 /* What happens on entering a state. */
@@ -131,6 +157,7 @@ static void state_entered(struct service *svc, enum service_state old, enum serv
 	case SVC_RUNNING:
 	case SVC_READY:
 	case SVC_SCHEDULED:
+		svc->restarting = false;
 		if (!svc->started) {
 			svc->started = true;
 			svc->started_at_ms = loop_now_ms();
@@ -140,19 +167,25 @@ static void state_entered(struct service *svc, enum service_state old, enum serv
 		}
 		break;
 	case SVC_EXITED:
+		svc->restarting = false;
 		svc->started = true; /* a finished oneshot/simple still satisfies dependents */
 		loop_timer_stop(loop, &svc->timer);
 		break;
 	case SVC_BACKOFF:
+		loop_timer_stop(loop, &svc->timer);
+		if (old == SVC_STARTING && svc->ops->release)
+			svc->ops->release(svc); /* a restart that failed to start */
 		loop_timer_start(loop, &svc->restart_timer, restart_delay_ms(svc));
 		break;
 	case SVC_FAILED:
+		svc->restarting = false;
 		loop_timer_stop(loop, &svc->timer);
 		if (svc->ops->release)
 			svc->ops->release(svc);
 		break;
 	case SVC_INACTIVE:
 	case SVC_DISABLED:
+		svc->restarting = false;
 		loop_timer_stop(loop, &svc->timer);
 		loop_timer_stop(loop, &svc->restart_timer);
 		if (svc->ops->release && (old == SVC_STOPPING || event == SVC_EV_RESET ||
@@ -202,6 +235,17 @@ void service_start_failed(struct service *svc, const char *fmt, ...)
 	service_set_note(svc, "%.150s", why);
 	if (svc->pid) {
 		service_signal(svc, SIGKILL);
+	}
+	if (svc->state == SVC_SCHEDULED) {
+		/* One cron tick or inetd connection that could not run: the schedule goes on. */
+		tend_log(svc_logger(svc), LOG_SEVERITY_ERR, "%s", why);
+		return;
+	}
+	if (svc->restarting && svc->state == SVC_STARTING && !svc->stop_requested) {
+		/* It started fine before: a restart that fails is one more crash, within the
+		 * restart budget, not a reason to stop the container. */
+		crash_or_restart(svc, why);
+		return;
 	}
 	svc->consecutive_failures++;
 	/* The FAILED state must not look like "nothing left to run" to exit detection before
@@ -265,31 +309,18 @@ void service_process_ended(struct service *svc, int status)
 		svc->restarts_left = -1;
 		svc->consecutive_failures = 0;
 	}
-	svc->consecutive_failures++;
-	if (svc->conf->restart && svc->enabled) {
-		if (svc->restarts_left < 0)
-			svc->restarts_left = svc->conf->restart_limit;
-		if (svc->restarts_left > 0) {
-			svc->restarts_left--;
-			tend_log(logger, LOG_SEVERITY_WARNING, "%s terminated abnormally with %s; restart in %.3gs",
-				 svc->conf->name, how, (double)restart_delay_ms(svc) / 1000.0);
-			service_dispatch(svc, SVC_EV_RESTART);
-			return;
-		}
-	}
-	service_set_note(svc, "%s", how);
-	if (svc_ignore_failures(svc)) {
-		tend_log(logger, LOG_SEVERITY_WARNING, "%s terminated abnormally with %s (failures ignored)",
-			 svc->conf->name, how);
-	} else {
-		tend_log(logger, LOG_SEVERITY_ERR, "%s terminated abnormally with %s", svc->conf->name, how);
-	}
-	service_dispatch(svc, SVC_EV_CRASH);
+	char what[320];
+	snprintf(what, sizeof(what), "%s terminated abnormally with %s", svc->conf->name, how);
+	crash_or_restart(svc, what);
 }
 
 static void service_pid_exited(pid_t pid, int status, void *arg)
 {
 	struct service *svc = arg;
+	/* Neither the main nor the attached process: one of an earlier run (killed after a
+	 * start failure, or a replaced MAINPID) that must not be taken for the current one. */
+	if (pid != svc->pid && pid != svc->attached_pid)
+		return;
 	if (pid == svc->pid) {
 		svc->pid = 0;
 		svc->last_status = status;

@@ -103,6 +103,7 @@ struct service {
 	int attach_pidfd;        /* pidfd of attached_pid (it may not be our child), or -1 */
 	uint64_t attach_deadline_ms;
 	unsigned attach_interval_ms;
+	bool restarting;         /* this start is a restart after a crash (a failure is one more crash) */
 	bool start_failing;      /* inside service_start_failed(): the system decides, not exit detection */
 };
 
