@@ -266,8 +266,6 @@ void system_service_failed(struct system *s, struct service *svc, const char *wh
 {
 	if (s->phase >= PHASE_STOPPING)
 		return;
-	if (svc == s->console && svc->last_exec_errno == 0)
-		svc->last_exec_errno = errno;
 	if (svc_ignore_failures(svc) && !svc->conf->vital) {
 		tend_log(s->logger, LOG_SEVERITY_WARNING, "%s (failure ignored)", why);
 		check_all_started(s);

@@ -72,6 +72,7 @@ static const struct schema_key schema_service_keys[] = {
     SERVICE_KEY("ignore_failures", KIND_TRISTATE, ignore_failures, NULL),
     SERVICE_KEY("interval", KIND_STRING, interval, NULL),
     SERVICE_KEY("kill_signal", KIND_SIGNAL, kill_signal, NULL),
+    SERVICE_KEY("max_instances", KIND_INT, max_instances, NULL),
     SERVICE_KEY("optional", KIND_BOOL, optional, NULL),
     SERVICE_KEY("pidfile", KIND_STRING, pidfile, NULL),
     SERVICE_KEY("port", KIND_PORT, port, NULL),
@@ -89,6 +90,7 @@ static const struct schema_key schema_service_keys[] = {
     SERVICE_KEY("stdout", KIND_CHOICE, stdout_mode, schema_stdio_choices),
     SERVICE_KEY("type", KIND_TYPE, type, NULL),
     SERVICE_KEY("uid", KIND_ID, uid, NULL),
+    SERVICE_KEY("watchdog_sec", KIND_NUMBER, watchdog_sec, NULL),
     {NULL, 0, 0, NULL},
 };
 
