@@ -118,6 +118,8 @@ def test_children_get_only_fds_0_to_2(tend):
         return kids if len(kids) >= 2 else None
     kids = wait_for(both, what="both children")
     for pid in kids:
+        wait_for(lambda: pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep"),
+                 what="the exec")
         assert open_fds(pid) == [0, 1, 2], (pid, pathlib.Path(f"/proc/{pid}/cmdline").read_bytes())
     tp.signal(signal.SIGTERM)
     tp.wait(20)
@@ -126,6 +128,9 @@ def test_children_get_only_fds_0_to_2(tend):
 def test_children_get_a_clean_signal_mask(tend):
     tp = tend(["--", "sleep", "100"])
     kid = wait_for(lambda: children_of(tp.pid1), what="command")[0]
+    # Read the mask only once the child has exec'd: between fork and exec it is still tend's.
+    wait_for(lambda: pathlib.Path(f"/proc/{kid}/cmdline").read_bytes().startswith(b"sleep"),
+             what="the exec")
     status = pathlib.Path(f"/proc/{kid}/status").read_text()
     fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
     assert int(fields["SigBlk"], 16) == 0
