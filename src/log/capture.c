@@ -40,6 +40,7 @@ struct log_capture {
 	bool drained; /* log_capture_drain_all went through it */
 	char *service;
 	char *tag;
+	size_t service_len, tag_len;
 	pid_t pid;
 	enum log_origin origin;
 	log_capture_eof_fn *on_eof;
@@ -78,6 +79,8 @@ struct log_capture *log_capture_new(struct logger *logger, int fd, const char *s
 	c->fd = fd;
 	c->service = service ? strdup(service) : NULL;
 	c->tag = tag ? strdup(tag) : NULL;
+	c->service_len = c->service ? strlen(c->service) : 0;
+	c->tag_len = c->tag ? strlen(c->tag) : 0;
 	c->pid = pid;
 	c->origin = origin;
 	c->on_eof = on_eof;

@@ -34,20 +34,47 @@ static size_t safe_strlen(const char *s)
 	return s ? strlen(s) : 0;
 }
 
-static const char *record_hostname(const struct log_format *format, const struct log_record *record)
+static size_t known_length(const char *s, size_t known)
 {
-	if (format->hostname && *format->hostname)
+	return known ? known : strlen(s);
+}
+
+/* The host name written for this record, and its length. */
+static const char *record_hostname(const struct log_format *format, const struct log_record *record,
+				   size_t *len)
+{
+	if (format->hostname && *format->hostname) {
+		*len = known_length(format->hostname, format->hostname_len);
 		return format->hostname;
-	if (record->hostname && *record->hostname)
+	}
+	if (record->hostname && *record->hostname) {
+		*len = strlen(record->hostname);
 		return record->hostname;
-	return format->default_hostname ? format->default_hostname : "localhost";
+	}
+	if (format->default_hostname) {
+		*len = known_length(format->default_hostname, format->default_hostname_len);
+		return format->default_hostname;
+	}
+	*len = 9;
+	return "localhost";
+}
+
+static size_t tag_length(const struct log_record *record)
+{
+	return record->tag ? known_length(record->tag, record->tag_len) : 0;
+}
+
+static size_t service_length(const struct log_record *record)
+{
+	return record->service ? known_length(record->service, record->service_len) : 0;
 }
 
 size_t log_format_bound(const struct log_format *format, const struct log_record *record)
 {
-	size_t strings = record->text_len + record->structured_data_len + safe_strlen(record->tag) +
-			 safe_strlen(record->service) + safe_strlen(record->msgid) +
-			 safe_strlen(record_hostname(format, record));
+	size_t host_len;
+	record_hostname(format, record, &host_len);
+	size_t strings = record->text_len + record->structured_data_len + tag_length(record) +
+			 service_length(record) + safe_strlen(record->msgid) + host_len;
 	return FIXED_ALLOWANCE + 6 * strings;
 }
 
@@ -266,12 +293,14 @@ static char *write_text(struct log_format *format, const struct log_record *reco
 		out = put_str(out, log_severity_name(record->severity));
 		*out++ = ' ';
 	}
-	out = put_str(out, format->time_cache.bsd);
+	out = put(out, format->time_cache.bsd, sizeof(format->time_cache.bsd) - 1);
 	*out++ = ' ';
-	out = put_str(out, record_hostname(format, record));
+	size_t host_len;
+	const char *host = record_hostname(format, record, &host_len);
+	out = put(out, host, host_len);
 	*out++ = ' ';
 	if (record->tag) {
-		out = put_str(out, record->tag);
+		out = put(out, record->tag, tag_length(record));
 		if (record->pid > 0) {
 			*out++ = '[';
 			out = put_uint(out, (unsigned long)record->pid);
@@ -300,21 +329,21 @@ static char *write_json(struct log_format *format, const struct log_record *reco
 	*out++ = (char)('0' + ms % 10);
 	out = put_str(out, cache->zone);
 	*out++ = '"';
-	const char *host = record_hostname(format, record);
-	out = put_json_field(out, "host", host, strlen(host), true);
+	size_t host_len;
+	const char *host = record_hostname(format, record, &host_len);
+	out = put_json_field(out, "host", host, host_len, true);
 	out = put_json_field(out, "facility", log_facility_name(record->facility),
 			     strlen(log_facility_name(record->facility)), true);
 	const char *severity = json_severity_name(record->severity);
 	out = put_json_field(out, "severity", severity, strlen(severity), true);
 	if (record->tag)
-		out = put_json_field(out, "tag", record->tag, strlen(record->tag), true);
+		out = put_json_field(out, "tag", record->tag, tag_length(record), true);
 	if (record->pid > 0) {
 		out = put(out, ",\"pid\":", 7);
 		out = put_uint(out, (unsigned long)record->pid);
 	}
 	if (record->service)
-		out =
-		    put_json_field(out, "service", record->service, strlen(record->service), true);
+		out = put_json_field(out, "service", record->service, service_length(record), true);
 	const char *stream = stream_name(record->origin);
 	out = put_json_field(out, "stream", stream, strlen(stream), true);
 	if (record->msgid)

@@ -44,6 +44,8 @@ struct log_format {
 	bool extended;
 	const char *hostname;	      /* logrec_hostname, or NULL */
 	const char *default_hostname; /* gethostname() */
+	size_t hostname_len;	      /* optional lengths of the two above (0: not known) */
+	size_t default_hostname_len;
 	struct log_time_cache time_cache;
 };
 

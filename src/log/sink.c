@@ -43,6 +43,9 @@ static int sink_init(struct sink *sink, struct logger *logger, enum sink_kind ki
 	sink->hostname = format->hostname ? strdup(format->hostname) : NULL;
 	sink->format.default_hostname = sink->default_hostname;
 	sink->format.hostname = sink->hostname;
+	sink->format.default_hostname_len =
+	    sink->default_hostname ? strlen(sink->default_hostname) : 0;
+	sink->format.hostname_len = sink->hostname ? strlen(sink->hostname) : 0;
 	loop_timer_init(&sink->retry_timer, retry_timer_fired, sink);
 	if (!sink->key || (format->default_hostname && !sink->default_hostname) ||
 	    (format->hostname && !sink->hostname))
