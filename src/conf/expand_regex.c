@@ -79,7 +79,9 @@ static char *regex_pattern(const struct expand_regex_parts *parts)
 #define REGEX_MAX_GROUPS 64
 /* Longer than any value a process can receive (MAX_ARG_STRLEN is 128 KiB), and short enough
  * that a substitution matching at every character stays quick. */
+#ifndef REGEX_MAX_VALUE /* the fuzz build lowers it: ASan's regexec interceptor runs strlen */
 #define REGEX_MAX_VALUE (64u * 1024u)
+#endif
 
 static const char *regex_refuse(const char *pattern)
 {
@@ -178,8 +180,12 @@ static int regex_replace_one(const struct expand_regex_parts *parts, const char 
 
 	for (size_t i = 0; i < len; i++) {
 		if (r[i] != '\\' || i + 1 == len) {
-			if (expand_buf_append(out, r + i, 1) < 0)
+			/* the literal run up to the next backslash, in one append */
+			const char *backslash = memchr(r + i + 1, '\\', len - i - 1);
+			size_t run = backslash ? (size_t)(backslash - (r + i)) : len - i;
+			if (expand_buf_append(out, r + i, run) < 0)
 				return -1;
+			i += run - 1;
 			continue;
 		}
 		char c = r[i + 1];
