@@ -5,6 +5,8 @@
  *
  * How the engine uses it when it launches a service:
  *
+ *	struct backtick *bt = backtick_new(backtick_shell_run, &shell); // once per run: the cache
+ *	struct expand_options options = {NULL, bt};
  *	struct env *base = env_from_environ(environ);                 // once, at start-up
  *	struct env *settings = env_build_level(base, &config->settings.env, settings_user);
  *	...
@@ -62,7 +64,8 @@ struct env {
 	bool final; /* this is an expanded env: env_expanded() returns it as is */
 };
 
-/* The passwd entry of the user a level runs as: it adds HOME, USER and LOGNAME. */
+/* The passwd entry of the user a level runs as: it adds HOME, USER and LOGNAME, and its
+ * uid/gid are what backticks of this level (and of levels below without a user) run as. */
 struct env_user {
 	const char *name;
 	const char *home;
