@@ -25,7 +25,7 @@ static int run_tool(char *const argv[])
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	int status;
+	int status = 0;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
@@ -150,7 +150,10 @@ static int create_user(const struct options *o)
 	}
 	argv[n++] = name;
 	argv[n] = NULL;
-	if (run_tool(argv) != 0) {
+	int rc_useradd = run_tool(argv);
+	/* busybox images have adduser instead; Debian's adduser is another program, so only
+	 * fall back when useradd itself is missing. */
+	if (rc_useradd == 127) {
 		char *bb[16];
 		size_t m = 0;
 		bb[m++] = "adduser";
@@ -170,10 +173,11 @@ static int create_user(const struct options *o)
 		}
 		bb[m++] = name;
 		bb[m] = NULL;
-		if (run_tool(bb) != 0) {
-			fprintf(stderr, "tend: --create-user: could not create user '%s'\n", name);
-			rc = -1;
-		}
+		rc_useradd = run_tool(bb);
+	}
+	if (rc_useradd != 0) {
+		fprintf(stderr, "tend: --create-user: could not create user '%s'\n", name);
+		rc = -1;
 	}
 out:
 	free(name);
