@@ -140,8 +140,8 @@ int launch_prepare(struct service *svc, const char *const *extra_env, struct lau
 
 	if (conf->directory)
 		launch->directory = service_env_expand(&env, conf->directory);
-	else if (launch->has_user && home)
-		launch->directory = strdup(home);
+	else if (launch->has_user && home && access(home, X_OK) == 0)
+		launch->directory = strdup(home); /* a missing home (nobody's) leaves tend's cwd */
 	launch->stdout_mode = service_env_expand(&env, conf->stdout_mode ? conf->stdout_mode : "log");
 	launch->stderr_mode = service_env_expand(&env, conf->stderr_mode ? conf->stderr_mode : "log");
 	launch->envp = service_env_public(&env, extra_env);

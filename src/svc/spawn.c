@@ -91,7 +91,8 @@ int service_spawn(struct service *svc, const char *const *extra_env, int stdin_f
 			return -1;
 		}
 		errno = spawn_errno;
-		service_start_failed(svc, "could not start %s: %s failed: %s", launch.argv[0],
+		service_start_failed(svc, "%s: could not start %s: %s failed: %s", svc->conf->name,
+				     launch.argv[0],
 				     step ? step : "fork", strerror(spawn_errno));
 		launch_free(&launch);
 		return -1;
