@@ -1,0 +1,112 @@
+"""The service engine's shutdown: services stopped in reverse dependency order (seen in the
+services' own logs), each with its kill_signal; a service ignoring SIGTERM is killed after
+shutdown_timeout plus the one-second TERM grace; pidzero's vital daemons."""
+import json
+import time
+
+from conftest import wait_for
+from test_engine_util import engine, script, stamps, stop, wait_log
+
+
+def trapping(tmp_path, name, marks, sig="TERM", linger="0.3"):
+    """A service that, on `sig`, writes 'NAME TIMESTAMP' and exits after `linger` s."""
+    return script(tmp_path, name,
+                  f"trap 'echo {name} $(date +%s.%N) >> {marks}; sleep {linger}; exit 0' {sig}\n"
+                  f"echo up >> {marks}.up\n"
+                  "sleep 120 &\nwait\n")
+
+
+def test_reverse_dependency_order(tend, tmp_path):
+    marks = tmp_path / "marks"
+    a, b, c = (trapping(tmp_path, n, marks) for n in "abc")
+    tp = engine(tend, tmp_path, f"""
+a.service:
+  command: {a}
+b.service:
+  command: {b}
+  after: a.service
+c.service:
+  command: {c}
+  after: b.service
+x.service:
+  command: {trapping(tmp_path, "x", marks)}
+""")
+    wait_log(tmp_path, "start-up finished: 4 started, 0 failed")
+    code, err = stop(tp)
+    got = stamps(marks)
+    order = [n for n, _ in got if n != "x"]
+    assert order == ["c", "b", "a"], got
+    t = dict(got)
+    # each waited until its dependent had exited (0.3 s after its signal)
+    assert t["b"] - t["c"] >= 0.25 and t["a"] - t["b"] >= 0.25, got
+    # an independent service is stopped at once, not after the chain
+    assert t["x"] < t["b"], got
+    assert "Some processes remain" not in err, err
+    assert code == 0, err
+
+
+def test_kill_signal_honoured(tend, tmp_path):
+    marks = tmp_path / "marks"
+    usr = trapping(tmp_path, "usr", marks, sig="USR1", linger="0")
+    tp = engine(tend, tmp_path, f"""
+u.service:
+  command: {usr}
+  kill_signal: SIGUSR1
+""")
+    wait_log(tmp_path, "start-up finished: 1 started, 0 failed")
+    start = time.monotonic()
+    code, err = stop(tp)
+    assert [n for n, _ in stamps(marks)] == ["usr"], err
+    assert time.monotonic() - start < 5, err
+    assert "Some processes remain" not in err, err
+    assert code == 0, err
+
+
+def test_service_ignoring_term_is_killed(tend, tmp_path):
+    deaf = script(tmp_path, "deaf", f"trap '' TERM\ntouch {tmp_path}/up\nsleep 120 &\nwait\n")
+    tp = engine(tend, tmp_path, f"""
+settings:
+  shutdown_timeout: 1
+d.service:
+  command: {deaf}
+""")
+    wait_log(tmp_path, "start-up finished: 1 started, 0 failed")
+    start = time.monotonic()
+    code, err = stop(tp)
+    took = time.monotonic() - start
+    assert "services did not stop within shutdown_timeout" in err, err
+    assert "Some processes remain; forcing kill (SIGKILL)" in err, err
+    # shutdown_timeout (1 s) for the services, then 1 s after the TERM sweep
+    assert took >= 1.9, took
+    assert took < 15, took
+    assert code == 0, err
+
+
+def test_pidzero_vital_daemon_exits(tend, tmp_path):
+    pz = tmp_path / "pz"
+    pz.mkdir()
+    (pz / "daemons.json").write_text(json.dumps([
+        {"name": "web", "command": "sleep 1", "vital": True},
+        {"name": "side", "command": "sleep 120"},
+    ]))
+    tp = tend(["--no-syslog", "--pidzero", str(pz)])
+    code = tp.wait(30)
+    out = tp.stdout + tp.stderr
+    assert code == 3, out
+    assert "web.service has exited (exit status 0) and is marked as vital" in out, out
+    assert "web.service failed: vital service exited" in out, out
+
+
+def test_pidzero_non_vital_daemon_exit_keeps_running(tend, tmp_path):
+    pz = tmp_path / "pz"
+    pz.mkdir()
+    (pz / "daemons.json").write_text(json.dumps([
+        {"name": "web", "command": "sleep 120", "vital": True},
+        {"name": "side", "command": f"touch {tmp_path}/side; sleep 0.6; exit 4"},
+    ]))
+    tp = tend(["--no-syslog", "--pidzero", str(pz)])
+    wait_for(lambda: (tmp_path / "side").exists(), 10)
+    time.sleep(1.5)
+    assert tp.proc.poll() is None
+    code, err = stop(tp)
+    assert code == 0, tp.stdout + err
