@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/child.h"
 #include "log/log.h"
@@ -258,11 +259,12 @@ void service_start_failed(struct service *svc, const char *fmt, ...)
 
 void service_signal(struct service *svc, int signo)
 {
-	if (svc->pgid > 1 && kill(-svc->pgid, signo) == 0)
-		return;
-	if (svc->pid > 0)
+	bool group_signalled = svc->pgid > 1 && kill(-svc->pgid, signo) == 0;
+	if (!group_signalled && svc->pid > 0)
 		kill(svc->pid, signo);
-	if (svc->attached_pid > 0)
+	/* A daemon named by a pidfile or MAINPID often left the group (setsid): signal it
+	 * too, unless the group signal already reached it. */
+	if (svc->attached_pid > 0 && (!group_signalled || getpgid(svc->attached_pid) != svc->pgid))
 		kill(svc->attached_pid, signo);
 }
 

@@ -110,3 +110,27 @@ def test_pidzero_non_vital_daemon_exit_keeps_running(tend, tmp_path):
     assert tp.proc.poll() is None
     code, err = stop(tp)
     assert code == 0, tp.stdout + err
+
+
+def test_pidfile_daemon_outside_the_group_gets_the_stop_signal(tend, tmp_path):
+    """The launcher stays in its process group while the daemon it names left it (setsid):
+    stopping the service signals both, not only the group."""
+    marks = tmp_path / "marks"
+    pidfile = tmp_path / "d.pid"
+    script(tmp_path, "daemon", f"echo $$ > {pidfile}\n"
+           f"trap 'echo daemon $(date +%s.%N) >> {marks}; exit 0' TERM\nsleep 120 &\nwait\n")
+    launch = script(tmp_path, "launch", f"setsid {tmp_path}/daemon &\nexec sleep 120\n")
+    tp = engine(tend, tmp_path, f"""
+settings:
+  shutdown_timeout: 6
+d.service:
+  command: {launch}
+  pidfile: {pidfile}
+""")
+    wait_log(tmp_path, "d.service successfully started")
+    start = time.monotonic()
+    code, err = stop(tp)
+    assert [n for n, _ in stamps(marks)] == ["daemon"], err
+    assert "services did not stop within shutdown_timeout" not in err, err
+    assert time.monotonic() - start < 5, err
+    assert code == 0, err
