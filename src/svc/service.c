@@ -56,6 +56,13 @@ static const enum service_state transitions[SVC_STATE_COUNT][SVC_EVENT_COUNT] = 
 #undef X
 /* clang-format on */
 
+enum service_state service_next_state(enum service_state state, enum service_event event)
+{
+	if (state >= SVC_STATE_COUNT || event >= SVC_EVENT_COUNT)
+		return SVC_STATE_COUNT;
+	return transitions[state][event];
+}
+
 const char *service_state_name(enum service_state state)
 {
 	return state < SVC_STATE_COUNT ? state_names[state] : "?";
@@ -213,11 +220,11 @@ static void state_entered(struct service *svc, enum service_state old, enum serv
 void service_dispatch(struct service *svc, enum service_event event)
 {
 	enum service_state old = svc->state;
-	enum service_state next = transitions[old][event];
+	enum service_state next = service_next_state(old, event);
 	if (next == SVC_STATE_COUNT) {
 		if (system_config(svc->system)->settings.debug)
 			tend_log(svc_logger(svc), LOG_SEVERITY_DEBUG, "%s: event %s ignored in state %s",
-				 svc->conf->name, event_names[event], state_names[old]);
+				 svc->conf->name, service_event_name(event), service_state_name(old));
 		return;
 	}
 	svc->state = next;

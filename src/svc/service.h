@@ -110,6 +110,10 @@ struct service {
 const char *service_state_name(enum service_state state);
 const char *service_event_name(enum service_event event);
 
+/* The table itself: where `event` leads from `state`, or SVC_STATE_COUNT when the event is
+ * ignored there (for tests and for `tendctl` explanations). */
+enum service_state service_next_state(enum service_state state, enum service_event event);
+
 /* Feed an event to the table. Illegal events in a state are ignored (and logged at debug). */
 void service_dispatch(struct service *svc, enum service_event event);
 
