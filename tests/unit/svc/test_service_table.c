@@ -33,76 +33,49 @@ struct legal {
 };
 
 static const struct legal legal[] = {
-	{SVC_INACTIVE, SVC_EV_REQUEST, SVC_WAITING},
-	{SVC_INACTIVE, SVC_EV_SPAWN, SVC_STARTING},
-	{SVC_INACTIVE, SVC_EV_RESET, SVC_INACTIVE},
-	{SVC_INACTIVE, SVC_EV_DISABLE, SVC_DISABLED},
+    {SVC_INACTIVE, SVC_EV_REQUEST, SVC_WAITING},    {SVC_INACTIVE, SVC_EV_SPAWN, SVC_STARTING},
+    {SVC_INACTIVE, SVC_EV_RESET, SVC_INACTIVE},	    {SVC_INACTIVE, SVC_EV_DISABLE, SVC_DISABLED},
 
-	{SVC_DISABLED, SVC_EV_ENABLE, SVC_INACTIVE},
+    {SVC_DISABLED, SVC_EV_ENABLE, SVC_INACTIVE},
 
-	{SVC_WAITING, SVC_EV_SPAWN, SVC_STARTING},
-	{SVC_WAITING, SVC_EV_START_FAIL, SVC_FAILED},
-	{SVC_WAITING, SVC_EV_STOP, SVC_INACTIVE},
-	{SVC_WAITING, SVC_EV_RESET, SVC_INACTIVE},
-	{SVC_WAITING, SVC_EV_DISABLE, SVC_DISABLED},
+    {SVC_WAITING, SVC_EV_SPAWN, SVC_STARTING},	    {SVC_WAITING, SVC_EV_START_FAIL, SVC_FAILED},
+    {SVC_WAITING, SVC_EV_STOP, SVC_INACTIVE},	    {SVC_WAITING, SVC_EV_RESET, SVC_INACTIVE},
+    {SVC_WAITING, SVC_EV_DISABLE, SVC_DISABLED},
 
-	{SVC_STARTING, SVC_EV_UP, SVC_RUNNING},
-	{SVC_STARTING, SVC_EV_READY, SVC_READY},
-	{SVC_STARTING, SVC_EV_SCHEDULE, SVC_SCHEDULED},
-	{SVC_STARTING, SVC_EV_DONE, SVC_EXITED},
-	{SVC_STARTING, SVC_EV_START_FAIL, SVC_FAILED},
-	{SVC_STARTING, SVC_EV_CRASH, SVC_FAILED},
-	{SVC_STARTING, SVC_EV_RESTART, SVC_BACKOFF}, /* a restart that failed to start */
-	{SVC_STARTING, SVC_EV_STOP, SVC_STOPPING},
-	{SVC_STARTING, SVC_EV_STOPPED, SVC_INACTIVE},
-	{SVC_STARTING, SVC_EV_RESET, SVC_STOPPING},
-	{SVC_STARTING, SVC_EV_DISABLE, SVC_DISABLED},
+    {SVC_STARTING, SVC_EV_UP, SVC_RUNNING},	    {SVC_STARTING, SVC_EV_READY, SVC_READY},
+    {SVC_STARTING, SVC_EV_SCHEDULE, SVC_SCHEDULED}, {SVC_STARTING, SVC_EV_DONE, SVC_EXITED},
+    {SVC_STARTING, SVC_EV_START_FAIL, SVC_FAILED},  {SVC_STARTING, SVC_EV_CRASH, SVC_FAILED},
+    {SVC_STARTING, SVC_EV_RESTART, SVC_BACKOFF}, /* a restart that failed to start */
+    {SVC_STARTING, SVC_EV_STOP, SVC_STOPPING},	    {SVC_STARTING, SVC_EV_STOPPED, SVC_INACTIVE},
+    {SVC_STARTING, SVC_EV_RESET, SVC_STOPPING},	    {SVC_STARTING, SVC_EV_DISABLE, SVC_DISABLED},
 
-	{SVC_RUNNING, SVC_EV_READY, SVC_READY},
-	{SVC_RUNNING, SVC_EV_DONE, SVC_EXITED},
-	{SVC_RUNNING, SVC_EV_CRASH, SVC_FAILED},
-	{SVC_RUNNING, SVC_EV_RESTART, SVC_BACKOFF},
-	{SVC_RUNNING, SVC_EV_STOP, SVC_STOPPING},
-	{SVC_RUNNING, SVC_EV_STOPPED, SVC_INACTIVE},
-	{SVC_RUNNING, SVC_EV_RESET, SVC_STOPPING},
+    {SVC_RUNNING, SVC_EV_READY, SVC_READY},	    {SVC_RUNNING, SVC_EV_DONE, SVC_EXITED},
+    {SVC_RUNNING, SVC_EV_CRASH, SVC_FAILED},	    {SVC_RUNNING, SVC_EV_RESTART, SVC_BACKOFF},
+    {SVC_RUNNING, SVC_EV_STOP, SVC_STOPPING},	    {SVC_RUNNING, SVC_EV_STOPPED, SVC_INACTIVE},
+    {SVC_RUNNING, SVC_EV_RESET, SVC_STOPPING},
 
-	{SVC_READY, SVC_EV_DONE, SVC_EXITED},
-	{SVC_READY, SVC_EV_CRASH, SVC_FAILED},
-	{SVC_READY, SVC_EV_RESTART, SVC_BACKOFF},
-	{SVC_READY, SVC_EV_STOP, SVC_STOPPING},
-	{SVC_READY, SVC_EV_STOPPED, SVC_INACTIVE},
-	{SVC_READY, SVC_EV_RESET, SVC_STOPPING},
+    {SVC_READY, SVC_EV_DONE, SVC_EXITED},	    {SVC_READY, SVC_EV_CRASH, SVC_FAILED},
+    {SVC_READY, SVC_EV_RESTART, SVC_BACKOFF},	    {SVC_READY, SVC_EV_STOP, SVC_STOPPING},
+    {SVC_READY, SVC_EV_STOPPED, SVC_INACTIVE},	    {SVC_READY, SVC_EV_RESET, SVC_STOPPING},
 
-	{SVC_SCHEDULED, SVC_EV_UP, SVC_SCHEDULED},
-	{SVC_SCHEDULED, SVC_EV_SCHEDULE, SVC_SCHEDULED},
-	{SVC_SCHEDULED, SVC_EV_DONE, SVC_SCHEDULED},
-	{SVC_SCHEDULED, SVC_EV_CRASH, SVC_FAILED},
-	{SVC_SCHEDULED, SVC_EV_RESTART, SVC_BACKOFF},
-	{SVC_SCHEDULED, SVC_EV_STOP, SVC_STOPPING},
-	{SVC_SCHEDULED, SVC_EV_STOPPED, SVC_INACTIVE},
-	{SVC_SCHEDULED, SVC_EV_RESET, SVC_STOPPING},
+    {SVC_SCHEDULED, SVC_EV_UP, SVC_SCHEDULED},	    {SVC_SCHEDULED, SVC_EV_SCHEDULE, SVC_SCHEDULED},
+    {SVC_SCHEDULED, SVC_EV_DONE, SVC_SCHEDULED},    {SVC_SCHEDULED, SVC_EV_CRASH, SVC_FAILED},
+    {SVC_SCHEDULED, SVC_EV_RESTART, SVC_BACKOFF},   {SVC_SCHEDULED, SVC_EV_STOP, SVC_STOPPING},
+    {SVC_SCHEDULED, SVC_EV_STOPPED, SVC_INACTIVE},  {SVC_SCHEDULED, SVC_EV_RESET, SVC_STOPPING},
 
-	{SVC_STOPPING, SVC_EV_DONE, SVC_INACTIVE},
-	{SVC_STOPPING, SVC_EV_START_FAIL, SVC_INACTIVE},
-	{SVC_STOPPING, SVC_EV_CRASH, SVC_INACTIVE},
-	{SVC_STOPPING, SVC_EV_STOPPED, SVC_INACTIVE},
+    {SVC_STOPPING, SVC_EV_DONE, SVC_INACTIVE},	    {SVC_STOPPING, SVC_EV_START_FAIL, SVC_INACTIVE},
+    {SVC_STOPPING, SVC_EV_CRASH, SVC_INACTIVE},	    {SVC_STOPPING, SVC_EV_STOPPED, SVC_INACTIVE},
 
-	{SVC_EXITED, SVC_EV_REQUEST, SVC_WAITING},
-	{SVC_EXITED, SVC_EV_SPAWN, SVC_STARTING},
-	{SVC_EXITED, SVC_EV_STOP, SVC_INACTIVE},
-	{SVC_EXITED, SVC_EV_RESET, SVC_INACTIVE},
-	{SVC_EXITED, SVC_EV_DISABLE, SVC_DISABLED},
+    {SVC_EXITED, SVC_EV_REQUEST, SVC_WAITING},	    {SVC_EXITED, SVC_EV_SPAWN, SVC_STARTING},
+    {SVC_EXITED, SVC_EV_STOP, SVC_INACTIVE},	    {SVC_EXITED, SVC_EV_RESET, SVC_INACTIVE},
+    {SVC_EXITED, SVC_EV_DISABLE, SVC_DISABLED},
 
-	{SVC_FAILED, SVC_EV_REQUEST, SVC_WAITING},
-	{SVC_FAILED, SVC_EV_SPAWN, SVC_STARTING},
-	{SVC_FAILED, SVC_EV_STOP, SVC_INACTIVE},
-	{SVC_FAILED, SVC_EV_RESET, SVC_INACTIVE},
-	{SVC_FAILED, SVC_EV_DISABLE, SVC_DISABLED},
+    {SVC_FAILED, SVC_EV_REQUEST, SVC_WAITING},	    {SVC_FAILED, SVC_EV_SPAWN, SVC_STARTING},
+    {SVC_FAILED, SVC_EV_STOP, SVC_INACTIVE},	    {SVC_FAILED, SVC_EV_RESET, SVC_INACTIVE},
+    {SVC_FAILED, SVC_EV_DISABLE, SVC_DISABLED},
 
-	{SVC_BACKOFF, SVC_EV_SPAWN, SVC_STARTING},
-	{SVC_BACKOFF, SVC_EV_STOP, SVC_INACTIVE},
-	{SVC_BACKOFF, SVC_EV_RESET, SVC_INACTIVE},
-	{SVC_BACKOFF, SVC_EV_DISABLE, SVC_DISABLED},
+    {SVC_BACKOFF, SVC_EV_SPAWN, SVC_STARTING},	    {SVC_BACKOFF, SVC_EV_STOP, SVC_INACTIVE},
+    {SVC_BACKOFF, SVC_EV_RESET, SVC_INACTIVE},	    {SVC_BACKOFF, SVC_EV_DISABLE, SVC_DISABLED},
 };
 #define NLEGAL (sizeof(legal) / sizeof(legal[0]))
 
@@ -167,7 +140,10 @@ void tend_log(struct logger *logger, int severity, const char *fmt, ...)
 	(void)severity;
 	(void)fmt;
 }
-uint64_t loop_now_ms(void) { return 1000; }
+uint64_t loop_now_ms(void)
+{
+	return 1000;
+}
 void loop_timer_init(struct loop_timer *timer, loop_timer_fn *fn, void *arg)
 {
 	memset(timer, 0, sizeof(*timer));
@@ -198,19 +174,22 @@ int child_watch(struct child_table *table, pid_t pid, child_exit_fn *fn, void *a
 	(void)arg;
 	return 0;
 }
-bool service_ignore_failures(const struct service_conf *service, const struct settings_conf *settings)
+bool service_ignore_failures(const struct service_conf *service,
+			     const struct settings_conf *settings)
 {
 	(void)service;
 	(void)settings;
 	return false;
 }
-double service_process_timeout(const struct service_conf *service, const struct settings_conf *settings)
+double service_process_timeout(const struct service_conf *service,
+			       const struct settings_conf *settings)
 {
 	(void)service;
 	(void)settings;
 	return 1;
 }
-double service_startup_pause(const struct service_conf *service, const struct settings_conf *settings)
+double service_startup_pause(const struct service_conf *service,
+			     const struct settings_conf *settings)
 {
 	(void)service;
 	(void)settings;
@@ -235,7 +214,7 @@ static void fake_on_exit(struct service *svc, pid_t pid, int status)
 	(void)status;
 }
 static const struct service_ops fake_ops = {
-	.name = "fake", .start = fake_start, .on_exit = fake_on_exit, .stop = fake_stop};
+    .name = "fake", .start = fake_start, .on_exit = fake_on_exit, .stop = fake_stop};
 
 static struct service_conf fake_conf = {.name = "t.service"};
 
@@ -270,13 +249,15 @@ static void test_table_matches_the_listed_transitions(void **state)
 	(void)state;
 	for (int s = 0; s < SVC_STATE_COUNT; s++)
 		for (int e = 0; e < SVC_EVENT_COUNT; e++) {
-			enum service_state got = service_next_state((enum service_state)s, (enum service_event)e);
-			enum service_state want = listed((enum service_state)s, (enum service_event)e);
+			enum service_state got =
+			    service_next_state((enum service_state)s, (enum service_event)e);
+			enum service_state want =
+			    listed((enum service_state)s, (enum service_event)e);
 			if (got != want)
 				fail_msg("%s + %s: table says %s, the list says %s",
 					 service_state_name((enum service_state)s),
-					 service_event_name((enum service_event)e), service_state_name(got),
-					 service_state_name(want));
+					 service_event_name((enum service_event)e),
+					 service_state_name(got), service_state_name(want));
 		}
 	assert_int_equal(service_next_state(SVC_STATE_COUNT, SVC_EV_SPAWN), SVC_STATE_COUNT);
 	assert_int_equal(service_next_state(SVC_INACTIVE, SVC_EVENT_COUNT), SVC_STATE_COUNT);
@@ -287,7 +268,8 @@ static void test_list_has_no_duplicates(void **state)
 	(void)state;
 	for (size_t i = 0; i < NLEGAL; i++)
 		for (size_t k = i + 1; k < NLEGAL; k++)
-			assert_false(legal[i].from == legal[k].from && legal[i].event == legal[k].event);
+			assert_false(legal[i].from == legal[k].from &&
+				     legal[i].event == legal[k].event);
 }
 
 /* Every state can be reached from a fresh service and every state can get back to inactive
@@ -312,14 +294,15 @@ static void test_every_state_reachable_and_left(void **state)
 				back[legal[i].from] = true;
 	for (int s = 0; s < SVC_STATE_COUNT; s++)
 		if (!back[s])
-			fail_msg("%s can never return to inactive", service_state_name((enum service_state)s));
+			fail_msg("%s can never return to inactive",
+				 service_state_name((enum service_state)s));
 }
 
 /* Stop and reset are heard in every state where something runs or waits. */
 static void test_stop_is_heard_wherever_something_runs(void **state)
 {
 	(void)state;
-	static const enum service_state busy[] = {SVC_WAITING, SVC_STARTING, SVC_RUNNING,
+	static const enum service_state busy[] = {SVC_WAITING, SVC_STARTING,  SVC_RUNNING,
 						  SVC_READY,   SVC_SCHEDULED, SVC_BACKOFF};
 	for (size_t i = 0; i < sizeof(busy) / sizeof(busy[0]); i++) {
 		assert_int_not_equal(service_next_state(busy[i], SVC_EV_STOP), SVC_STATE_COUNT);
@@ -386,8 +369,11 @@ static void test_start_failure_first_and_on_restart(void **state)
 {
 	(void)state;
 	struct service svc;
-	struct service_conf conf = {.name = "r.service", .restart = true, .restart_limit = 1,
-				    .restart_delay = 1, .kill_signal = 15};
+	struct service_conf conf = {.name = "r.service",
+				    .restart = true,
+				    .restart_limit = 1,
+				    .restart_delay = 1,
+				    .kill_signal = 15};
 	fresh(&svc, SVC_STARTING, false);
 	svc.conf = &conf;
 	service_start_failed(&svc, "first start failed");
@@ -414,14 +400,14 @@ static void test_start_failure_first_and_on_restart(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names_cover_every_state_and_event),
-		cmocka_unit_test(test_table_matches_the_listed_transitions),
-		cmocka_unit_test(test_list_has_no_duplicates),
-		cmocka_unit_test(test_every_state_reachable_and_left),
-		cmocka_unit_test(test_stop_is_heard_wherever_something_runs),
-		cmocka_unit_test(test_dispatch_follows_the_table),
-		cmocka_unit_test(test_stopping_without_a_process_finishes),
-		cmocka_unit_test(test_start_failure_first_and_on_restart),
+	    cmocka_unit_test(test_names_cover_every_state_and_event),
+	    cmocka_unit_test(test_table_matches_the_listed_transitions),
+	    cmocka_unit_test(test_list_has_no_duplicates),
+	    cmocka_unit_test(test_every_state_reachable_and_left),
+	    cmocka_unit_test(test_stop_is_heard_wherever_something_runs),
+	    cmocka_unit_test(test_dispatch_follows_the_table),
+	    cmocka_unit_test(test_stopping_without_a_process_finishes),
+	    cmocka_unit_test(test_start_failure_first_and_on_restart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
