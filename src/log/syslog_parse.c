@@ -25,6 +25,7 @@ static void record_defaults(const char *buf, size_t len, struct log_record *reco
 	record->severity = LOG_SEVERITY_NOTICE;
 	record->hostname = NULL;
 	record->tag = NULL;
+	record->tag_len = 0;
 	record->pid = 0;
 	record->msgid = NULL;
 	record->structured_data = NULL;

@@ -23,8 +23,8 @@ enum syslog_format {
 	SYSLOG_RFC5424 = 1,
 };
 
-/* Fills facility, severity, hostname, tag, pid, msgid, structured_data, text and raw of
- * record; text, raw and structured_data point into buf, the rest into scratch. The caller
+/* Fills facility, severity, hostname, tag (tag_len 0), pid, msgid, structured_data, text and
+ * raw of record; text, raw and structured_data point into buf, the rest into scratch. The caller
  * sets time, origin and service. buf need not be NUL-terminated. */
 enum syslog_format syslog_parse(const char *buf, size_t len, struct syslog_parsed *scratch,
 				struct log_record *record);

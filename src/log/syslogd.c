@@ -59,7 +59,7 @@ static void emit_message(struct syslogd *d, const char *buf, size_t len, unsigne
 			 const struct timespec *now, enum sink_source source, bool *congested)
 {
 	struct syslog_parsed scratch;
-	struct log_record record;
+	struct log_record record = {0}; /* fields the parser does not set stay zero */
 	syslog_parse(buf, len, &scratch, &record);
 	record.time = *now;
 	record.origin = LOG_ORIGIN_SYSLOG;

@@ -117,6 +117,7 @@ static void test_parse_table(void **state)
 		check_field(i, "hostname", c->hostname, record.hostname);
 		check_field(i, "tag", c->tag, record.tag);
 		assert_int_equal(record.pid, c->pid);
+		assert_int_equal(record.tag_len, 0); /* not known: formats use strlen */
 		char text[512];
 		assert_true(record.text_len < sizeof(text));
 		memcpy(text, record.text, record.text_len);
