@@ -6,6 +6,7 @@
  * service ends when every adopted process has ended.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,14 @@
 static const unsigned adopt_delays_ms[] = {0, 20, 100, 400, 1500};
 #define ADOPT_SCANS (sizeof(adopt_delays_ms) / sizeof(adopt_delays_ms[0]))
 
+#define FORKING_MAX_NAMED 8
+
 struct forking_state {
 	bool launcher_done;
 	unsigned scans;
 	size_t adopted;          /* adopted pids still alive */
 	int last_status;
+	pid_t named[FORKING_MAX_NAMED]; /* the first adopted pids, 0 once gone */
 };
 
 static struct forking_state *state_of(struct service *svc)
@@ -55,9 +59,21 @@ static void adopted_exited(pid_t pid, int status, void *arg)
 {
 	struct service *svc = arg;
 	struct forking_state *st = state_of(svc);
+	if (!st)
+		return;
 	st->last_status = status;
 	if (st->adopted)
 		st->adopted--;
+	/* attached_pid names a live daemon (what stop signals, what shutdown waits for): when
+	 * it ends, name another adopted one still alive, or none. */
+	for (size_t i = 0; i < FORKING_MAX_NAMED; i++)
+		if (st->named[i] == pid)
+			st->named[i] = 0;
+	if (svc->attached_pid == pid) {
+		svc->attached_pid = 0;
+		for (size_t i = 0; i < FORKING_MAX_NAMED && !svc->attached_pid; i++)
+			svc->attached_pid = st->named[i];
+	}
 	if (st->adopted == 0 && svc->state != SVC_STARTING)
 		service_process_ended(svc, status);
 }
@@ -97,6 +113,8 @@ static size_t adopt_orphans(struct service *svc)
 		child_watch(system_children(svc->system), (pid_t)pid, adopted_exited, svc);
 		if (!svc->attached_pid)
 			svc->attached_pid = (pid_t)pid;
+		if (st->adopted < FORKING_MAX_NAMED)
+			st->named[st->adopted] = (pid_t)pid;
 		st->adopted++;
 		found++;
 	}
@@ -164,6 +182,20 @@ static void forking_on_exit(struct service *svc, pid_t pid, int status)
 		service_process_ended(svc, status);
 }
 
+/* The kill_signal to the launcher's group and the daemon, and to every other daemon the
+ * launcher left (each adopted orphan is a daemon of its own). */
+static void forking_stop(struct service *svc)
+{
+	int signo = svc->conf->kill_signal;
+	service_signal(svc, signo);
+	struct forking_state *st = svc->type_data;
+	if (!st)
+		return;
+	for (size_t i = 0; i < FORKING_MAX_NAMED; i++)
+		if (st->named[i] > 0 && st->named[i] != svc->attached_pid)
+			kill(st->named[i], signo);
+}
+
 static void forking_release(struct service *svc)
 {
 	attach_release(svc);
@@ -176,5 +208,6 @@ const struct service_ops forking_ops = {
 	.start = forking_start,
 	.on_exit = forking_on_exit,
 	.on_timer = forking_on_timer,
+	.stop = forking_stop,
 	.release = forking_release,
 };

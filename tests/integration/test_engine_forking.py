@@ -135,3 +135,46 @@ d.service:
     assert marks.read_text().split() == ["term"], err
     assert "Some processes remain" not in err, err
     assert code == 0, err
+
+
+def test_adopted_daemon_gone_does_not_delay_shutdown(tend, tmp_path):
+    pidfile = tmp_path / "d.pid"
+    launch = launcher(tmp_path, pidfile, sleep="0.5")
+    tp = engine(tend, tmp_path, f"""
+settings:
+  shutdown_timeout: 8
+d.service:
+  type: forking
+  command: {launch}
+keep.service:
+  command: sleep 60
+""")
+    wait_log(tmp_path, "d.service exited normally")
+    start = time.monotonic()
+    code, err = stop(tp)
+    assert "services did not stop within shutdown_timeout" not in err, err
+    assert time.monotonic() - start < 6, err
+    assert code == 0, err
+
+
+def test_two_adopted_daemons_both_stopped(tend, tmp_path):
+    marks = tmp_path / "marks"
+    for name in ("d1", "d2"):
+        script(tmp_path, name, f"trap 'echo {name} $(date +%s.%N) >> {marks}; exit 0' TERM\n"
+               "sleep 120 &\nwait\n")
+    launch = script(tmp_path, "launch",
+                    f"( setsid {tmp_path}/d1 & )\n( setsid {tmp_path}/d2 & )\nexit 0\n")
+    tp = engine(tend, tmp_path, f"""
+settings:
+  shutdown_timeout: 8
+d.service:
+  type: forking
+  command: {launch}
+""")
+    wait_log(tmp_path, "d.service successfully started")
+    start = time.monotonic()
+    code, err = stop(tp)
+    assert sorted(line.split()[0] for line in marks.read_text().splitlines()) == ["d1", "d2"], err
+    assert "services did not stop within shutdown_timeout" not in err, err
+    assert time.monotonic() - start < 6, err
+    assert code == 0, err
