@@ -272,6 +272,13 @@ void system_service_failed(struct system *s, struct service *svc, const char *wh
 		system_check_exit(s);
 		return;
 	}
+	if (s->phase == PHASE_RUNNING && !svc->conf->vital) {
+		/* Start-up is over: this start was asked for later (tendctl start, reload). As
+		 * with chaperone's `telchap start`, the request fails, not the container. */
+		tend_log(s->logger, LOG_SEVERITY_ERR, "%s (the service stays failed)", why);
+		system_check_exit(s);
+		return;
+	}
 	tend_log(s->logger, LOG_SEVERITY_ERR, "%s", why);
 	char reason[600];
 	snprintf(reason, sizeof(reason), "%s failed: %s", svc->conf->name, why);

@@ -282,3 +282,24 @@ a.service:
     assert "a.service exited normally (exit status 0)" in err, err
     assert "no child processes present; shutting down" in err, err
     assert code == 0, err
+
+
+def test_start_failure_after_start_up_keeps_the_container(tend, tmp_path):
+    """A service started by hand (tendctl start --enable) that fails on start-up: the
+    request fails, the container goes on, as with chaperone's telchap start."""
+    import subprocess
+    from conftest import TEND
+    tp = engine(tend, tmp_path, """
+late.service:
+  command: "sh -c 'exit 6'"
+  enabled: false
+""" + KEEP)
+    wait_log(tmp_path, "start-up finished: 1 started, 0 failed")
+    subprocess.run([str(TEND), "ctl", "--socket", str(tmp_path / "tend.sock"), "start", "--enable",
+                    "late"], capture_output=True, timeout=30)
+    wait_log(tmp_path, "late.service failed on start-up with result 'exit status 6'")
+    time.sleep(1)
+    assert tp.proc.poll() is None, tp.stderr
+    code, err = stop(tp)
+    assert "(the service stays failed)" in err, err
+    assert code == 0, err
