@@ -284,6 +284,10 @@ static bool make_room(struct sink *sink, size_t need)
 		if (sink->cap - sink->end >= need)
 			return true;
 	}
+	/* A record never needs more than a few MiB (inputs are bounded); refuse nonsense rather
+	 * than loop on an overflowing size. */
+	if (need > 64u * SINK_HARD_LIMIT)
+		return false;
 	size_t cap = sink->cap ? sink->cap : BUFFER_INITIAL;
 	while (cap - sink->end < need)
 		cap *= 2;
