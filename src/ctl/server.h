@@ -83,6 +83,13 @@ struct ctl_server {
 	struct ctl_conn *dead;
 };
 
+/* fifo.c: chaperone's command FIFO. */
+struct settings_conf;
+void ctl_fifo_open(struct ctl_server *server, const struct settings_conf *settings);
+void ctl_fifo_close(struct ctl_server *server);
+/* server.c: remove a path only if it is still the file we created. */
+void ctl_unlink_if_ours(const char *path, dev_t dev, ino_t ino);
+
 /* exec.c: run one parsed command. conn is NULL for the FIFO (no reply, no waiting). */
 void ctl_execute(struct ctl_server *server, struct ctl_conn *conn, const struct ctl_command *cmd);
 
