@@ -509,10 +509,13 @@ static void on_ring_entry(const struct logring_entry *entry, void *arg)
 	struct ctl_server *server = arg;
 	char line[LOGRING_TEXT + 2];
 	int n = snprintf(line, sizeof(line), "%s\n", entry->line);
-	for (struct ctl_conn *conn = server->conns; conn; conn = conn->next)
+	/* streaming may close a connection (and relink it to the dead list): take next first */
+	for (struct ctl_conn *conn = server->conns, *next; conn; conn = next) {
+		next = conn->next;
 		if (conn->phase == CONN_FOLLOWING &&
 		    logring_entry_matches(entry, conn->follow_names, conn->nfollow))
 			ctl_conn_stream(conn, line, (size_t)n);
+	}
 }
 
 static void on_system_event(struct system *system, enum system_event event, struct service *svc,
