@@ -1,6 +1,7 @@
 """The HTTP face (issue 6): /healthz, /readyz, /services, /metrics with curl and a real
 Prometheus parser, and the bad clients: malformed, huge, wrong method, slow, too many."""
 import json
+import shutil
 import socket
 import subprocess
 import time
@@ -177,6 +178,8 @@ web.service: {{command: sleep 1000}}
 
 
 def test_http_is_off_by_default(tend, tmp_path):
+    if not shutil.which("ss"):
+        pytest.skip("ss (iproute2) is not installed")
     tp = tend(config="settings: {detect_exit: false}\nweb.service: {command: sleep 1000}\n")
     wait_listening(tp)
     out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout
