@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,12 +99,18 @@ static int console_open(struct sink *sink, int source_fd)
 		sink->fd = fcntl(source_fd, F_DUPFD_CLOEXEC, 3);
 		return sink->fd < 0 ? -1 : 0;
 	}
+	/* A pipe may be shared with services whose stdout is `inherit`: see write_some. */
+	sink->whole_lines = S_ISFIFO(st.st_mode);
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", source_fd);
 	sink->fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	sink->pollable = true;
-	if (sink->fd >= 0)
+	if (sink->fd >= 0) {
+		if (sink->whole_lines)
+			sink->pipe_size =
+			    fcntl(sink->fd, F_GETPIPE_SZ) > 0 ? fcntl(sink->fd, F_GETPIPE_SZ) : 0;
 		return 0;
+	}
 	sink->fd = fcntl(source_fd, F_DUPFD_CLOEXEC, 3);
 	if (sink->fd < 0)
 		return -1;
@@ -368,8 +375,38 @@ bool sink_append(struct sink *sink, const struct log_record *record, enum sink_s
 
 /* ---- writing ---- */
 
+/* At most PIPE_BUF bytes ending with a newline; a longer line goes whole (it cannot be
+ * atomic anyway). */
+static size_t whole_lines_piece(const char *data, size_t n)
+{
+	if (n <= PIPE_BUF)
+		return n;
+	for (size_t i = PIPE_BUF; i > 0; i--)
+		if (data[i - 1] == '\n')
+			return i;
+	const char *newline = memchr(data, '\n', n);
+	return newline ? (size_t)(newline - data) + 1 : n;
+}
+
+/* Whether n bytes surely fit in the pipe now (one write, nothing left half-written). The
+ * kernel counts a pipe in page-sized slots: be conservative by a page or two. */
+static bool fits_in_pipe(const struct sink *sink, size_t n)
+{
+	int queued;
+	if (sink->pipe_size <= 0 || ioctl(sink->fd, FIONREAD, &queued) < 0 || queued < 0)
+		return false;
+	size_t used = ((size_t)queued + 4095) / 4096 * 4096 + 4096;
+	return used < (size_t)sink->pipe_size && n <= (size_t)sink->pipe_size - used;
+}
+
+/* A pipe shared with other writers (services with `stdout: inherit`): a non-blocking write
+ * into a nearly full pipe may take only part of a line, and another writer's output would
+ * then land in the middle of it. So when the pipe cannot take everything, tend writes whole
+ * lines in pieces of at most PIPE_BUF bytes, which the kernel writes entirely or not at all. */
 static ssize_t write_some(struct sink *sink, const char *data, size_t n)
 {
+	if (sink->whole_lines && n > PIPE_BUF && !fits_in_pipe(sink, n))
+		n = whole_lines_piece(data, n);
 	if (sink->use_send)
 		return send(sink->fd, data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (sink->check_writable) {

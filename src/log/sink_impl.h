@@ -29,6 +29,8 @@ struct sink {
 	bool use_send;	     /* a socket shared with others: send(MSG_DONTWAIT) */
 	bool check_writable; /* a shared blocking pipe/tty: poll before each small write */
 	bool pollable;	     /* can go on epoll (not a regular file) */
+	bool whole_lines;    /* a pipe: never leave part of a line in it (see write_some) */
+	int pipe_size;	     /* its capacity (F_GETPIPE_SZ), 0 when unknown */
 	bool datagram;	     /* UDP: one record per send, nothing buffered */
 
 	bool holding; /* told a source to wait: must say when it drains */

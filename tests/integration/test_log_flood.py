@@ -102,3 +102,36 @@ console.logging:
     dropped = sum(int(m.group(2)) for m in pattern.finditer(text))
     assert dropped > 0
     assert received + dropped == sent
+
+
+def test_shared_stdout_lines_never_mix(tend, tmp_path):
+    """A service with `stdout: inherit` writes into the same pipe as tend's stdout output;
+    under back-pressure neither may split the other's lines."""
+    n = 100_000
+    config = f"""
+noisy.service:
+  command: "{PY} -c \\"[print('inherit-line %d' % i, flush=True) for i in range({n})]\\""
+  stdout: inherit
+logged.service:
+  command: "{PY} -c \\"import sys; sys.stdout.writelines('logged-line %d' % i + chr(10) for i in range({n}))\\""
+console.logging:
+  selector: "[logged].*"
+  stdout: true
+"""
+    tp = tend([], config=config, text=False)
+    reader = SlowReader(tp.proc.stdout)
+    reader.start()
+    time.sleep(1.5)  # the pipe fills up: both writers wait
+    reader.go.set()
+    assert tp.proc.wait(300) == 0
+    reader.join(30)
+    inherit, logged, other = 0, 0, []
+    for line in reader.text().splitlines():
+        if re.fullmatch(r"inherit-line \d+", line):
+            inherit += 1
+        elif re.search(r" logged\[\d+\]: logged-line \d+$", line):
+            logged += 1
+        else:
+            other.append(line)
+    assert other == []
+    assert inherit == n and logged == n
