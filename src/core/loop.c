@@ -302,8 +302,7 @@ void loop_free(struct loop *loop)
 		close(loop->timer_fd);
 	if (loop->signal_fd >= 0)
 		close(loop->signal_fd);
-	for (size_t i = 0; i < loop->heap_len; i++)
-		loop->heap[i]->heap_index = SIZE_MAX;
+	/* Timers still armed belong to owners that may already be freed: leave them alone. */
 	free(loop->heap);
 	free(loop->watches);
 	free(loop);
