@@ -180,6 +180,8 @@ static bool emit(struct log_capture *c, const char *text, size_t len, unsigned f
 	    .tag = c->tag,
 	    .pid = c->pid,
 	    .service = c->service,
+	    .tag_len = c->tag_len,
+	    .service_len = c->service_len,
 	    .origin = c->origin,
 	    .text = text,
 	    .text_len = len,
