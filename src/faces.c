@@ -8,13 +8,13 @@
 
 struct face_handle;
 struct face_handle *ctl_server_start(struct system *system, const struct config *config)
-	__attribute__((weak));
+    __attribute__((weak));
 void ctl_server_stop(struct face_handle *handle) __attribute__((weak));
 struct face_handle *http_start(struct system *system, const struct config *config)
-	__attribute__((weak));
+    __attribute__((weak));
 void http_stop(struct face_handle *handle) __attribute__((weak));
 struct face_handle *hostnotify_start(struct system *system, const struct config *config)
-	__attribute__((weak));
+    __attribute__((weak));
 void hostnotify_stop(struct face_handle *handle) __attribute__((weak));
 
 struct faces {

@@ -37,12 +37,12 @@ struct personality {
 static int personality_main(const char *name, int argc, char **argv, bool *found)
 {
 	const struct personality table[] = {
-		{"tini", tini_main},           {"docker-init", tini_main},
-		{"dumb-init", dumb_init_main}, {"envcp", envcp_main},
-		{"tendctl", tendctl_main},     {"telchap", tendctl_main},
-		{"sdnotify", sdnotify_main},   {"sdnotify-exec", sdnotify_exec_main},
-		{"notify", sdnotify_main},     {"notify-exec", sdnotify_exec_main},
-		{"ctl", tendctl_main},
+	    {"tini", tini_main},	   {"docker-init", tini_main},
+	    {"dumb-init", dumb_init_main}, {"envcp", envcp_main},
+	    {"tendctl", tendctl_main},	   {"telchap", tendctl_main},
+	    {"sdnotify", sdnotify_main},   {"sdnotify-exec", sdnotify_exec_main},
+	    {"notify", sdnotify_main},	   {"notify-exec", sdnotify_exec_main},
+	    {"ctl", tendctl_main},
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		if (strcmp(name, table[i].name) != 0)
@@ -78,7 +78,8 @@ int main(int argc, char **argv)
 
 	struct options options;
 	char err[512];
-	if (options_parse(&options, argc - 1, argv + 1, getenv("_CHAP_OPTIONS"), err, sizeof(err)) < 0) {
+	if (options_parse(&options, argc - 1, argv + 1, getenv("_CHAP_OPTIONS"), err, sizeof(err)) <
+	    0) {
 		fprintf(stderr, "tend: %s\n", err);
 		fprintf(stderr, "Try 'tend --help' for the list of options.\n");
 		return EXIT_USAGE;
@@ -88,7 +89,8 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (options.version) {
-		printf("tend version %s (chaperone-compatible init and process supervisor)\n", TEND_VERSION);
+		printf("tend version %s (chaperone-compatible init and process supervisor)\n",
+		       TEND_VERSION);
 		return EXIT_OK;
 	}
 	int rc = setup_and_run(&options);

@@ -15,36 +15,43 @@ enum option_kind { OPT_FLAG, OPT_VALUE };
 struct option_def {
 	const char *name; /* without the leading "--" */
 	enum option_kind kind;
-	size_t offset;    /* into struct options: bool for flags, const char * for values */
+	size_t offset; /* into struct options: bool for flags, const char * for values */
 	const char *help;
 };
 
-#define FLAG(n, field, h) {n, OPT_FLAG, offsetof(struct options, field), h}
-#define VALUE(n, field, h) {n, OPT_VALUE, offsetof(struct options, field), h}
+#define FLAG(n, field, h)                                                                          \
+	{                                                                                          \
+		n, OPT_FLAG, offsetof(struct options, field), h                                    \
+	}
+#define VALUE(n, field, h)                                                                         \
+	{                                                                                          \
+		n, OPT_VALUE, offsetof(struct options, field), h                                   \
+	}
 
 static const struct option_def option_table[] = {
-	VALUE("config", config, "configuration file or directory (default /etc/tend.d, else /etc/chaperone.d)"),
-	VALUE("user", user, "run services as this existing user (name or uid)"),
-	VALUE("create-user", create_user, "create the user first: name[:/path][:uid][:gid]"),
-	VALUE("default-home", default_home, "home directory for --create-user when none exists"),
-	FLAG("exitkills", exitkills, "shut down when the command exits"),
-	FLAG("no-exitkills", no_exitkills, "keep running after the command exits"),
-	FLAG("ignore-failures", ignore_failures, "service failures do not stop the container"),
-	VALUE("log-level", log_level, "raise every log selector to at least this level"),
-	FLAG("no-console-log", no_console_log, "drop stdout/stderr from every logging section"),
-	FLAG("debug", debug, "debug logging; print options and configuration"),
-	FLAG("force", force, "run even when not PID 1 (as a child subreaper)"),
-	FLAG("disable-services", disable_services, "define services but start none"),
-	FLAG("no-defaults", no_defaults, "ignore _CHAP_OPTIONS"),
-	FLAG("no-syslog", no_syslog, "do not open the syslog socket"),
-	FLAG("version", version, "print the version and exit"),
-	FLAG("show-dependencies", show_dependencies, "print the start order and exit"),
-	FLAG("task", task, "run the command as a task: no services, exit with it"),
-	FLAG("help", help, "this help"),
-	FLAG("check-config", check_config, "validate; print the merged configuration as JSON"),
-	VALUE("pidzero", pidzero, "run pidzero's daemons.json/config.json from DIR"),
-	VALUE("syslog-socket", syslog_socket, "path of the syslog socket (default /dev/log)"),
-	VALUE("control-socket", control_socket, "path of the control socket (default /dev/tend.sock)"),
+    VALUE("config", config,
+	  "configuration file or directory (default /etc/tend.d, else /etc/chaperone.d)"),
+    VALUE("user", user, "run services as this existing user (name or uid)"),
+    VALUE("create-user", create_user, "create the user first: name[:/path][:uid][:gid]"),
+    VALUE("default-home", default_home, "home directory for --create-user when none exists"),
+    FLAG("exitkills", exitkills, "shut down when the command exits"),
+    FLAG("no-exitkills", no_exitkills, "keep running after the command exits"),
+    FLAG("ignore-failures", ignore_failures, "service failures do not stop the container"),
+    VALUE("log-level", log_level, "raise every log selector to at least this level"),
+    FLAG("no-console-log", no_console_log, "drop stdout/stderr from every logging section"),
+    FLAG("debug", debug, "debug logging; print options and configuration"),
+    FLAG("force", force, "run even when not PID 1 (as a child subreaper)"),
+    FLAG("disable-services", disable_services, "define services but start none"),
+    FLAG("no-defaults", no_defaults, "ignore _CHAP_OPTIONS"),
+    FLAG("no-syslog", no_syslog, "do not open the syslog socket"),
+    FLAG("version", version, "print the version and exit"),
+    FLAG("show-dependencies", show_dependencies, "print the start order and exit"),
+    FLAG("task", task, "run the command as a task: no services, exit with it"),
+    FLAG("help", help, "this help"),
+    FLAG("check-config", check_config, "validate; print the merged configuration as JSON"),
+    VALUE("pidzero", pidzero, "run pidzero's daemons.json/config.json from DIR"),
+    VALUE("syslog-socket", syslog_socket, "path of the syslog socket (default /dev/log)"),
+    VALUE("control-socket", control_socket, "path of the control socket (default /dev/tend.sock)"),
 };
 #define NOPTIONS (sizeof(option_table) / sizeof(option_table[0]))
 
@@ -68,14 +75,15 @@ static const struct option_def *option_find(const char *name, size_t len, char *
 {
 	const struct option_def *match = NULL;
 	for (size_t i = 0; i < NOPTIONS; i++)
-		if (strlen(option_table[i].name) == len && strncmp(option_table[i].name, name, len) == 0)
+		if (strlen(option_table[i].name) == len &&
+		    strncmp(option_table[i].name, name, len) == 0)
 			return &option_table[i];
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		if (strncmp(option_table[i].name, name, len) != 0)
 			continue;
 		if (match) {
-			snprintf(err, errlen, "--%.*s is ambiguous (--%s, --%s, ...)", (int)len, name,
-				 match->name, option_table[i].name);
+			snprintf(err, errlen, "--%.*s is ambiguous (--%s, --%s, ...)", (int)len,
+				 name, match->name, option_table[i].name);
 			return NULL;
 		}
 		match = &option_table[i];

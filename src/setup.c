@@ -33,8 +33,8 @@ static bool path_exists(const char *path)
 
 static int level_from_name(const char *name)
 {
-	static const char *const levels[] = {"emerg", "alert", "crit", "err", "warn", "notice", "info",
-					     "debug"};
+	static const char *const levels[] = {"emerg", "alert",	"crit", "err",
+					     "warn",  "notice", "info", "debug"};
 	if (strcmp(name, "warning") == 0)
 		return 4;
 	if (strcmp(name, "error") == 0)
@@ -100,8 +100,9 @@ static int load_configuration(const struct options *o, const char *home, struct 
 		/* chaperone runs with no services when the path is missing; say so when the user
 		 * named it, since a relative --config is relative to the user's home (or /). */
 		if (o->config && !path_exists(path))
-			fprintf(stderr, "tend: warning: configuration %s does not exist (a relative "
-					"--config is resolved against %s); no services configured\n",
+			fprintf(stderr,
+				"tend: warning: configuration %s does not exist (a relative "
+				"--config is resolved against %s); no services configured\n",
 				path, home ? home : "/");
 		struct conf_load_options load = {.path = path};
 		rc = conf_load(&load, config, &errors);
@@ -119,7 +120,8 @@ static int load_configuration(const struct options *o, const char *home, struct 
 /* The controlling command becomes the CONSOLE service, as chaperone defines it. */
 static int add_console(struct config *config, char **command, bool tty, bool kill_switch, bool task)
 {
-	struct service_conf *grown = realloc(config->services, (config->nservices + 1) * sizeof(*grown));
+	struct service_conf *grown =
+	    realloc(config->services, (config->nservices + 1) * sizeof(*grown));
 	if (!grown)
 		return -1;
 	config->services = grown;
@@ -222,7 +224,8 @@ int setup_and_run(struct options *o)
 	config_init_defaults(&config);
 	char loaded[4096];
 	bool loaded_pidzero = false;
-	if (load_configuration(o, user.home, &config, loaded, sizeof(loaded), &loaded_pidzero) < 0) {
+	if (load_configuration(o, user.home, &config, loaded, sizeof(loaded), &loaded_pidzero) <
+	    0) {
 		config_free(&config);
 		users_free(&user);
 		return EXIT_CONFIG;
@@ -247,7 +250,9 @@ int setup_and_run(struct options *o)
 		return EXIT_INTERNAL;
 	}
 	if (config.nservices == 0) {
-		fprintf(stderr, "tend: nothing to do: no services are configured and no command was given\n");
+		fprintf(
+		    stderr,
+		    "tend: nothing to do: no services are configured and no command was given\n");
 		config_free(&config);
 		users_free(&user);
 		return EXIT_CONFIG;
@@ -263,31 +268,33 @@ int setup_and_run(struct options *o)
 		return EXIT_INTERNAL;
 	}
 	struct logger_options log_options = {
-		.forced_level = o->log_level ? level_from_name(o->log_level) : -1,
-		.no_console_log = o->no_console_log,
-		.debug = o->debug,
-		.enable_syslog = config.settings.enable_syslog && !o->no_syslog,
-		.program = "tend",
+	    .forced_level = o->log_level ? level_from_name(o->log_level) : -1,
+	    .no_console_log = o->no_console_log,
+	    .debug = o->debug,
+	    .enable_syslog = config.settings.enable_syslog && !o->no_syslog,
+	    .program = "tend",
 	};
 	if (o->log_level && log_options.forced_level < 0) {
-		fprintf(stderr, "tend: --log-level: unknown level '%s' (allowed: emerg alert crit err "
-				"warn notice info debug)\n", o->log_level);
+		fprintf(stderr,
+			"tend: --log-level: unknown level '%s' (allowed: emerg alert crit err "
+			"warn notice info debug)\n",
+			o->log_level);
 		return EXIT_USAGE;
 	}
 	struct logger *logger = logger_new(loop, &log_options);
 	struct system_params params = {
-		.config = &config,
-		.tty = tty,
-		.kill_switch = kill_switch,
-		.task = o->task,
-		.disable_services = o->disable_services,
-		.ignore_failures = o->ignore_failures,
-		.debug = o->debug,
-		.is_pid1 = is_pid1,
-		.default_user = user.name,
-		.command = o->command,
-		.config_path = loaded_pidzero ? NULL : loaded,
-		.pidzero_dir = loaded_pidzero ? loaded : NULL,
+	    .config = &config,
+	    .tty = tty,
+	    .kill_switch = kill_switch,
+	    .task = o->task,
+	    .disable_services = o->disable_services,
+	    .ignore_failures = o->ignore_failures,
+	    .debug = o->debug,
+	    .is_pid1 = is_pid1,
+	    .default_user = user.name,
+	    .command = o->command,
+	    .config_path = loaded_pidzero ? NULL : loaded,
+	    .pidzero_dir = loaded_pidzero ? loaded : NULL,
 	};
 	struct system *system = logger ? system_new(loop, logger, &params) : NULL;
 	if (!system) {

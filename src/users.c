@@ -87,7 +87,8 @@ static int create_user(const struct options *o)
 {
 	char *name, *path, *uid, *gid;
 	if (parse_create_spec(o->create_user, &name, &path, &uid, &gid) < 0) {
-		fprintf(stderr, "tend: --create-user: expected name[:/path][:uid][:gid], got '%s'\n",
+		fprintf(stderr,
+			"tend: --create-user: expected name[:/path][:uid][:gid], got '%s'\n",
 			o->create_user);
 		return -1;
 	}
@@ -111,7 +112,9 @@ static int create_user(const struct options *o)
 	if (pw) {
 		if ((uid && *uid && (uid_t)strtoul(uid, NULL, 10) != pw->pw_uid) ||
 		    (gid && digits(gid) && (gid_t)strtoul(gid, NULL, 10) != pw->pw_gid)) {
-			fprintf(stderr, "tend: --create-user: user '%s' exists with a different uid/gid\n", name);
+			fprintf(stderr,
+				"tend: --create-user: user '%s' exists with a different uid/gid\n",
+				name);
 			rc = -1;
 		}
 		goto out;
@@ -196,7 +199,8 @@ int users_setup(const struct options *o, struct user_setup *user)
 			return -1;
 		user->name = strndup(o->create_user, strcspn(o->create_user, ":"));
 	} else if (who) {
-		struct passwd *pw = digits(who) ? getpwuid((uid_t)strtoul(who, NULL, 10)) : getpwnam(who);
+		struct passwd *pw =
+		    digits(who) ? getpwuid((uid_t)strtoul(who, NULL, 10)) : getpwnam(who);
 		if (!pw) {
 			fprintf(stderr, "tend: --user: user '%s' does not exist\n", who);
 			return -1;

@@ -27,10 +27,19 @@ struct spawn_failure {
 	int err;
 };
 
-static const char *const spawn_steps[] = {"signals", "setsid", "setpgid", "fds", "chdir",
-					   "setgroups", "setgid", "setuid", "exec"};
-enum { STEP_SIGNALS, STEP_SETSID, STEP_SETPGID, STEP_FDS, STEP_CHDIR, STEP_SETGROUPS,
-       STEP_SETGID, STEP_SETUID, STEP_EXEC };
+static const char *const spawn_steps[] = {"signals",   "setsid", "setpgid", "fds", "chdir",
+					  "setgroups", "setgid", "setuid",  "exec"};
+enum {
+	STEP_SIGNALS,
+	STEP_SETSID,
+	STEP_SETPGID,
+	STEP_FDS,
+	STEP_CHDIR,
+	STEP_SETGROUPS,
+	STEP_SETGID,
+	STEP_SETUID,
+	STEP_EXEC
+};
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -72,11 +81,12 @@ static int exec_search(const char *path, char *const *argv, char *const *envp)
 	while (*search) {
 		const char *end = strchr(search, ':');
 		size_t dirlen = end ? (size_t)(end - search) : strlen(search);
-		int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)dirlen, dirlen ? search : ".",
-				 path);
+		int n =
+		    snprintf(buf, sizeof(buf), "%.*s/%s", (int)dirlen, dirlen ? search : ".", path);
 		if (n > 0 && (size_t)n < sizeof(buf)) {
 			execve(buf, argv, envp);
-			/* Remember a more telling error than ENOENT (e.g. EACCES) as execvp does. */
+			/* Remember a more telling error than ENOENT (e.g. EACCES) as execvp does.
+			 */
 			if (errno != ENOENT && errno != ENOTDIR)
 				saved = errno;
 		}
@@ -147,7 +157,8 @@ static void child_setup_and_exec(const struct child_spec *spec, int pipe_fd, cha
 	if (spec->directory && chdir(spec->directory) < 0)
 		child_fail(pipe_fd, STEP_CHDIR, errno);
 	if (spec->set_user) {
-		int rc = spec->user_name ? initgroups(spec->user_name, spec->gid) : setgroups(0, NULL);
+		int rc =
+		    spec->user_name ? initgroups(spec->user_name, spec->gid) : setgroups(0, NULL);
 		if (rc < 0)
 			child_fail(pipe_fd, STEP_SETGROUPS, errno);
 		if (setgid(spec->gid) < 0)
@@ -239,7 +250,8 @@ static size_t slot_of(const struct child_table *table, pid_t pid)
 
 static struct child_entry *table_find(const struct child_table *table, pid_t pid)
 {
-	for (size_t i = slot_of(table, pid), n = 0; n < table->cap; i = (i + 1) & (table->cap - 1), n++) {
+	for (size_t i = slot_of(table, pid), n = 0; n < table->cap;
+	     i = (i + 1) & (table->cap - 1), n++) {
 		if (table->entries[i].pid == 0)
 			return NULL;
 		if (table->entries[i].pid == pid)
@@ -367,14 +379,14 @@ static const struct {
 	int signo;
 	const char *name;
 } signal_names[] = {
-	{SIGHUP, "SIGHUP"},   {SIGINT, "SIGINT"},       {SIGQUIT, "SIGQUIT"}, {SIGILL, "SIGILL"},
-	{SIGTRAP, "SIGTRAP"}, {SIGABRT, "SIGABRT"},     {SIGBUS, "SIGBUS"},   {SIGFPE, "SIGFPE"},
-	{SIGKILL, "SIGKILL"}, {SIGUSR1, "SIGUSR1"},     {SIGSEGV, "SIGSEGV"}, {SIGUSR2, "SIGUSR2"},
-	{SIGPIPE, "SIGPIPE"}, {SIGALRM, "SIGALRM"},     {SIGTERM, "SIGTERM"}, {SIGSTKFLT, "SIGSTKFLT"},
-	{SIGCHLD, "SIGCHLD"}, {SIGCONT, "SIGCONT"},     {SIGSTOP, "SIGSTOP"}, {SIGTSTP, "SIGTSTP"},
-	{SIGTTIN, "SIGTTIN"}, {SIGTTOU, "SIGTTOU"},     {SIGURG, "SIGURG"},   {SIGXCPU, "SIGXCPU"},
-	{SIGXFSZ, "SIGXFSZ"}, {SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"}, {SIGWINCH, "SIGWINCH"},
-	{SIGIO, "SIGIO"},     {SIGPWR, "SIGPWR"},       {SIGSYS, "SIGSYS"},
+    {SIGHUP, "SIGHUP"},	  {SIGINT, "SIGINT"},	    {SIGQUIT, "SIGQUIT"}, {SIGILL, "SIGILL"},
+    {SIGTRAP, "SIGTRAP"}, {SIGABRT, "SIGABRT"},	    {SIGBUS, "SIGBUS"},	  {SIGFPE, "SIGFPE"},
+    {SIGKILL, "SIGKILL"}, {SIGUSR1, "SIGUSR1"},	    {SIGSEGV, "SIGSEGV"}, {SIGUSR2, "SIGUSR2"},
+    {SIGPIPE, "SIGPIPE"}, {SIGALRM, "SIGALRM"},	    {SIGTERM, "SIGTERM"}, {SIGSTKFLT, "SIGSTKFLT"},
+    {SIGCHLD, "SIGCHLD"}, {SIGCONT, "SIGCONT"},	    {SIGSTOP, "SIGSTOP"}, {SIGTSTP, "SIGTSTP"},
+    {SIGTTIN, "SIGTTIN"}, {SIGTTOU, "SIGTTOU"},	    {SIGURG, "SIGURG"},	  {SIGXCPU, "SIGXCPU"},
+    {SIGXFSZ, "SIGXFSZ"}, {SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"}, {SIGWINCH, "SIGWINCH"},
+    {SIGIO, "SIGIO"},	  {SIGPWR, "SIGPWR"},	    {SIGSYS, "SIGSYS"},
 };
 
 const char *signal_name(int signo)

@@ -21,23 +21,23 @@ struct child_fd_map {
 
 enum child_pgrp {
 	CHILD_PGRP_KEEP,   /* stay in tend's process group */
-	CHILD_PGRP_NEW,    /* setpgid(0, 0) */
+	CHILD_PGRP_NEW,	   /* setpgid(0, 0) */
 	CHILD_PGRP_SESSION /* setsid() */
 };
 
 struct child_spec {
-	const char *path;         /* executable; if no '/', searched in the PATH of envp */
+	const char *path; /* executable; if no '/', searched in the PATH of envp */
 	char *const *argv;
-	char *const *envp;        /* NULL: tend's own environ */
-	const char *directory;    /* NULL: tend's cwd */
-	bool set_user;            /* when true: setgroups/initgroups, setgid, setuid below */
+	char *const *envp;     /* NULL: tend's own environ */
+	const char *directory; /* NULL: tend's cwd */
+	bool set_user;	       /* when true: setgroups/initgroups, setgid, setuid below */
 	uid_t uid;
 	gid_t gid;
-	const char *user_name;    /* for initgroups(); NULL: setgroups(0, NULL) */
+	const char *user_name; /* for initgroups(); NULL: setgroups(0, NULL) */
 	enum child_pgrp pgrp;
 	const struct child_fd_map *fds; /* applied in order, after which fds >= 3 are closed */
 	size_t nfds;
-	bool keep_fds;            /* do not close fds >= 3 beyond those mapped (tini modes) */
+	bool keep_fds;		  /* do not close fds >= 3 beyond those mapped (tini modes) */
 	const char **failed_step; /* if not NULL, set to "exec", "chdir", "setuid"... on error */
 };
 
