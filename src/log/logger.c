@@ -52,15 +52,18 @@ int logger_configure(struct logger *logger, const struct config *config)
 {
 	int rc = router_configure(logger, config);
 	logger->configured = true;
-	if (logger->syslogd) {
+	const char *path = NULL, *stream = NULL;
+	if (logger->options.enable_syslog) {
+		path = config->settings.syslog_socket ? config->settings.syslog_socket : "/dev/log";
+		stream = config->settings.syslog_stream_socket;
+	}
+	/* A reload that keeps the sockets keeps them open: nothing queued in them is lost. */
+	if (logger->syslogd && !syslogd_same_paths(logger->syslogd, path, stream)) {
 		syslogd_close(logger->syslogd);
 		logger->syslogd = NULL;
 	}
-	if (logger->options.enable_syslog) {
-		const char *path =
-		    config->settings.syslog_socket ? config->settings.syslog_socket : "/dev/log";
-		logger->syslogd = syslogd_open(logger, path, config->settings.syslog_stream_socket);
-	}
+	if (path && !logger->syslogd)
+		logger->syslogd = syslogd_open(logger, path, stream);
 	return rc;
 }
 

@@ -90,6 +90,9 @@ void log_capture_free_all(struct logger *logger);
 struct syslogd *syslogd_open(struct logger *logger, const char *dgram_path,
 			     const char *stream_path);
 void syslogd_close(struct syslogd *syslogd);
+/* Whether the server listens on exactly these paths (NULL: none). */
+bool syslogd_same_paths(const struct syslogd *syslogd, const char *dgram_path,
+			const char *stream_path);
 /* Shutdown: read what the datagram socket still queues (bounded). */
 void syslogd_drain(struct syslogd *syslogd);
 

@@ -347,6 +347,19 @@ struct syslogd *syslogd_open(struct logger *logger, const char *dgram_path, cons
 	return d;
 }
 
+static bool same_path(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+bool syslogd_same_paths(const struct syslogd *d, const char *dgram_path, const char *stream_path)
+{
+	/* the requested paths, as syslogd_open would have kept them */
+	const char *want_dgram = dgram_path && *dgram_path ? dgram_path : NULL;
+	const char *want_stream = stream_path && *stream_path ? stream_path : NULL;
+	return same_path(d->dgram_path, want_dgram) && same_path(d->stream_path, want_stream);
+}
+
 void syslogd_close(struct syslogd *d)
 {
 	if (!d)
