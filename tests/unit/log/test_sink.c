@@ -202,10 +202,54 @@ static void test_stalled_pipe_drops_datagrams_and_reports(void **state)
 	close(fds[0]);
 }
 
+/* A second logger_configure() (reload): the old output gets what was sent before, the new
+ * one what comes after, and the old configuration may be freed at once. */
+static void test_reconfigure(void **state)
+{
+	(void)state;
+	char first[128], second[128];
+	snprintf(first, sizeof(first), "%s/first.log", dir);
+	snprintf(second, sizeof(second), "%s/second.log", dir);
+	struct loop *loop = loop_new();
+	struct logger_options options = {.forced_level = -1, .program = "test"};
+	struct logger *logger = logger_new(loop, &options);
+	struct config config;
+	config_init_defaults(&config);
+	add_logging(&config, "daemon.*", first, false, 0, 0);
+	assert_int_equal(logger_configure(logger, &config), 0);
+	config_free(&config);
+	struct log_record record = line("before", LOG_ORIGIN_STDOUT);
+	logger_emit(logger, &record);
+	config_init_defaults(&config);
+	add_logging(&config, "daemon.*", second, false, 0, 0);
+	assert_int_equal(logger_configure(logger, &config), 0);
+	config_free(&config);
+	record = line("after", LOG_ORIGIN_STDOUT);
+	logger_emit(logger, &record);
+	logger_flush(logger, 1000);
+	char buf[512];
+	FILE *f = fopen(first, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_non_null(strstr(buf, "svc[7]: before"));
+	assert_null(strstr(buf, "after"));
+	f = fopen(second, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_non_null(strstr(buf, "svc[7]: after"));
+	logger_free(logger);
+	loop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_size_rotation),
+	    cmocka_unit_test(test_reconfigure),
 	    cmocka_unit_test(test_stalled_pipe_drops_datagrams_and_reports),
 	};
 	return cmocka_run_group_tests(tests, make_dir, NULL);
