@@ -192,6 +192,11 @@ static int expand_operator_bar(struct expander *x, const char *value, const char
 	} else if (count == 2) {
 		chosen = *value ? 0 : 1;
 	} else {
+		size_t value_len = strlen(value);
+		if (value_len > x->budget) /* the lowered copy counts, or repeats would be free */
+			return expand_fail(x, "expansion too large (more than %u bytes produced)",
+					   EXPAND_MAX_OUTPUT);
+		x->budget -= value_len;
 		char *pattern = expand_unbar(parts[0], lens[0], true);
 		char *subject = expand_lower(value);
 		if (!pattern || !subject) {
@@ -235,16 +240,23 @@ static int expand_operator_regex(struct expander *x, const char *value, const ch
 }
 
 /* Phase 1 of an expression: the value of name, computed (and kept in the result) if needed.
- * *literal is set when an undefined plain reference must stay as written. */
+ * *literal is set when an undefined plain reference must stay as written. *owned is set
+ * when the caller must free the value; otherwise it is borrowed from the result, where it
+ * stays while the expression is evaluated (only a name missing from the result is ever
+ * (re)computed, and only the entry of that name changes). */
 static char *expand_lookup(struct expander *x, const char *name, bool is_reference,
-			   bool has_operator, char op, const char *parent, bool *literal)
+			   bool has_operator, char op, const char *parent, bool *literal,
+			   bool *owned)
 {
 	*literal = false;
+	*owned = true;
 	if (is_reference && parent && strcmp(parent, name) == 0)
 		return expand_shadow_value(x, name);
 	const char *cached = env_get(x->result, name);
-	if (cached)
-		return strdup(cached);
+	if (cached) {
+		*owned = false;
+		return (char *)cached;
+	}
 	const char *raw = env_get(x->source, name);
 	if (!raw) {
 		if (has_operator)
@@ -304,7 +316,9 @@ static int expand_expression(struct expander *x, const char *content, size_t len
 		return expand_fail(x, "out of memory while expanding");
 
 	bool literal = false;
-	char *value = expand_lookup(x, name, whole != NULL, has_operator, op, parent, &literal);
+	bool owned = true;
+	char *value =
+	    expand_lookup(x, name, whole != NULL, has_operator, op, parent, &literal, &owned);
 	free(name);
 	if (literal) {
 		if (expand_buf_append(out, whole, whole_len) < 0)
@@ -349,7 +363,8 @@ static int expand_expression(struct expander *x, const char *content, size_t len
 		if (expand_buf_puts(out, value) < 0)
 			rc = expand_fail_append(x);
 	}
-	free(value);
+	if (owned)
+		free(value);
 	return rc;
 }
 
