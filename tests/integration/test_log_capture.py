@@ -149,3 +149,22 @@ errors.logging:
     tp = tend(["--log-level", "info"], config=config)
     assert tp.wait(30) == 0, tp.stderr
     assert any("info-line" in l for l in lines(log))
+
+
+def test_invalid_selector_is_reported(tend, tmp_path):
+    log = tmp_path / "good.log"
+    config = f"""
+hello.service:
+  command: "echo still-logged"
+bad.logging:
+  selector: "kern.infx"
+  file: {tmp_path}/bad.log
+good.logging:
+  selector: "daemon.*"
+  file: {log}
+"""
+    tp = tend([], config=config)
+    assert tp.wait(30) == 0, tp.stderr
+    assert "bad.logging" in tp.stderr and "invalid logging priority" in tp.stderr
+    assert ":3:" in tp.stderr or "tend.conf" in tp.stderr   # where it was written
+    assert any("still-logged" in l for l in lines(log))
