@@ -130,6 +130,13 @@ static char *expand_shadow_value(struct expander *x, const char *name)
 			return NULL;
 		}
 		const char *value = env_get(above, name);
+		size_t len = value ? strlen(value) : 0;
+		if (len > x->budget) { /* the copy counts, or repeats would be free work */
+			expand_fail(x, "expansion too large (more than %u bytes produced)",
+				    EXPAND_MAX_OUTPUT);
+			return NULL;
+		}
+		x->budget -= len;
 		return strdup(value ? value : "");
 	}
 	return strdup("");
