@@ -94,9 +94,12 @@ int launch_prepare(struct service *svc, const char *const *extra_env, struct lau
 		group = service_env_expand(&env, config->settings.gid);
 	int rc = -1;
 	if (user && *user) {
+		char why[256];
 		if (launch_resolve_user(user, group, &launch->uid, &launch->gid, &launch->user_name,
-					&home, err, errlen) < 0)
+					&home, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", conf->name, why);
 			goto out;
+		}
 		launch->has_user = true;
 		service_env_set_user(&env, launch->user_name, home);
 	}

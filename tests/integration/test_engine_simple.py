@@ -60,7 +60,7 @@ a.service:
 """})
     code = tp.wait(30)
     assert code == 3, tp.stderr
-    assert "could not start /nonexistent/daemon: exec failed: No such file or directory" in tp.stderr, tp.stderr
+    assert "a.service: could not start /nonexistent/daemon: exec failed: No such file or directory" in tp.stderr, tp.stderr
     assert "a.service failed" in tp.stderr
 
 

@@ -89,7 +89,7 @@ u.service:
 """)
     code = tp.wait(30)
     assert code == 3, tp.stderr
-    assert "user 'no-such-user-here' does not exist" in tp.stderr, tp.stderr
+    assert "u.service: user 'no-such-user-here' does not exist" in tp.stderr, tp.stderr
     assert "u.service failed" in tp.stderr
 
 
