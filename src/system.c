@@ -24,31 +24,6 @@
 #include "svc/service.h"
 #include "system_internal.h"
 
-/* Weak: a type whose file is not linked in is reported as unavailable, not a link error. */
-extern const struct service_ops notify_ops __attribute__((weak));
-extern const struct service_ops inetd_ops __attribute__((weak));
-extern const struct service_ops cron_ops __attribute__((weak));
-
-static const struct service_ops *type_ops(enum service_type type)
-{
-	switch (type) {
-	case SERVICE_SIMPLE:
-		return &simple_ops;
-	case SERVICE_FORKING:
-		return &forking_ops;
-	case SERVICE_ONESHOT:
-		return &oneshot_ops;
-	case SERVICE_NOTIFY:
-		return &notify_ops;
-	case SERVICE_INETD:
-		return &inetd_ops;
-	case SERVICE_CRON:
-		return &cron_ops;
-	default:
-		return NULL;
-	}
-}
-
 void service_init_timers(struct service *svc);
 
 /* ---- small accessors ---- */
@@ -93,22 +68,13 @@ static void publish(struct system *s, enum system_event event, struct service *s
 		s->subscribers[i].fn(s, event, svc, s->subscribers[i].arg);
 }
 
-static bool truthy(const char *value)
-{
-	static const char *const yes[] = {"y", "yes", "true", "on", "1"};
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		if (strcasecmp(value, yes[i]) == 0)
-			return true;
-	return false;
-}
-
 /* `enabled` may be an expansion ("$(WEB_ON:-yes)"): expanded against the service's
  * environment and checked when the system is built, as chaperone does. */
 bool system_conf_enabled(struct system *s, struct service *svc)
 {
 	const char *text = svc->conf->enabled ? svc->conf->enabled : "true";
 	if (!strpbrk(text, "$`"))
-		return truthy(text);
+		return service_enabled_value(text);
 	struct service_env env;
 	char err[256];
 	if (service_env_build(svc, &env, err, sizeof(err)) < 0) {
@@ -455,7 +421,7 @@ struct system *system_new(struct loop *loop, struct logger *logger, const struct
 		svc->system = s;
 		svc->conf = &s->config->services[i];
 		svc->index = i;
-		svc->ops = type_ops(svc->conf->type);
+		svc->ops = service_ops_for(svc->conf->type);
 		svc->last_status = -1;
 		svc->restarts_left = -1;
 		svc->attach_pidfd = -1;

@@ -74,32 +74,6 @@ static const char *const runtime_settings[] = {
     "defined_at",
 };
 
-static const struct service_ops *type_ops(enum service_type type)
-{
-	switch (type) {
-	case SERVICE_SIMPLE:
-		return &simple_ops;
-	case SERVICE_FORKING:
-		return &forking_ops;
-	case SERVICE_ONESHOT:
-		return &oneshot_ops;
-	case SERVICE_NOTIFY:
-		return &notify_ops;
-	case SERVICE_INETD:
-		return &inetd_ops;
-	case SERVICE_CRON:
-		return &cron_ops;
-	default:
-		return NULL;
-	}
-}
-
-static bool truthy(const char *value)
-{
-	bool b = false;
-	return value && conf_bool_from_string(value, &b) == 0 && b;
-}
-
 static bool quiescent(const struct service *svc)
 {
 	/* at rest: no process, and nothing armed (a scheduled cron, a pending restart) */
@@ -364,10 +338,10 @@ static void set_conf(struct system *s, struct service *svc, enum service_type ol
 		free(svc->type_data);
 		svc->type_data = NULL;
 	}
-	svc->ops = type_ops(svc->conf->type);
+	svc->ops = service_ops_for(svc->conf->type);
 	free(svc->short_name);
 	svc->short_name = strndup(svc->conf->name, strcspn(svc->conf->name, "."));
-	svc->enabled = truthy(svc->conf->enabled ? svc->conf->enabled : "true") && svc->ops &&
+	svc->enabled = service_enabled_value(svc->conf->enabled ? svc->conf->enabled : "true") && svc->ops &&
 		       !s->params.disable_services;
 	svc->restarts_left = -1;
 	svc->consecutive_failures = 0;

@@ -104,8 +104,14 @@ struct service {
 	uint64_t attach_deadline_ms;
 	unsigned attach_interval_ms;
 	bool restarting;         /* this start is a restart after a crash (a failure is one more crash) */
+	bool kill_switch_fired;  /* exit_kills / vital already acted on for this run */
 	bool start_failing;      /* inside service_start_failed(): the system decides, not exit detection */
 };
+
+/* The implementation of a service type. */
+const struct service_ops *service_ops_for(enum service_type type);
+/* `enabled` after expansion: chaperone's y/yes/true/on (anything else is off). */
+bool service_enabled_value(const char *value);
 
 const char *service_state_name(enum service_state state);
 const char *service_event_name(enum service_event event);
