@@ -87,8 +87,27 @@ static void own_message(struct logger *logger, int facility, int severity, const
 {
 	if (!logger || severity > own_threshold(logger))
 		return;
-	char text[OWN_MESSAGE_MAX];
-	int len = vsnprintf(text, sizeof(text), fmt, args);
+	/* Most messages are short: a small buffer on the stack, the heap for long ones. */
+	char small[512];
+	char *text = small;
+	va_list again;
+	va_copy(again, args);
+	int len = vsnprintf(small, sizeof(small), fmt, args);
+	unsigned flags = 0;
+	if (len >= (int)sizeof(small)) {
+		size_t size = (size_t)len < OWN_MESSAGE_MAX ? (size_t)len + 1 : OWN_MESSAGE_MAX;
+		char *big = malloc(size);
+		if (big) {
+			vsnprintf(big, size, fmt, again);
+			text = big;
+			flags = (size_t)len + 1 > size ? LOG_RECORD_TRUNCATED : 0;
+			len = (int)strlen(big);
+		} else {
+			len = (int)sizeof(small) - 1;
+			flags = LOG_RECORD_TRUNCATED;
+		}
+	}
+	va_end(again);
 	if (len < 0)
 		return;
 	struct log_record record = {
@@ -98,11 +117,13 @@ static void own_message(struct logger *logger, int facility, int severity, const
 	    .pid = getpid(),
 	    .origin = LOG_ORIGIN_TEND,
 	    .text = text,
-	    .text_len = (size_t)len < sizeof(text) ? (size_t)len : sizeof(text) - 1,
-	    .flags = (size_t)len < sizeof(text) ? 0 : LOG_RECORD_TRUNCATED,
+	    .text_len = (size_t)len,
+	    .flags = flags,
 	};
 	clock_gettime(CLOCK_REALTIME, &record.time);
 	logger_route(logger, &record, SINK_SOURCE_INTERNAL);
+	if (text != small)
+		free(text);
 }
 
 void tend_log(struct logger *logger, int severity, const char *fmt, ...)

@@ -326,23 +326,31 @@ static bool must_drop(const struct sink *sink, enum sink_source source)
 	return source == SINK_SOURCE_DATAGRAM || sink->failing || sink->kind == SINK_REMOTE;
 }
 
+/* Kept out of sink_append so that its buffer is on the stack only on this path (PID 1's
+ * stack pages, once touched, stay). */
+static __attribute__((noinline)) void send_datagram(struct sink *sink,
+						    const struct log_record *record)
+{
+	char stack[4096];
+	size_t bound = log_format_bound(&sink->format, record);
+	char *line = bound <= sizeof(stack) ? stack : malloc(bound);
+	if (!line) {
+		count_drop(sink, record);
+		return;
+	}
+	size_t len = log_format_write(&sink->format, record, line);
+	sink_remote_send(sink, line, len, record->origin);
+	if (line != stack)
+		free(line);
+}
+
 bool sink_append(struct sink *sink, const struct log_record *record, enum sink_source source)
 {
 	struct logger *logger = sink->logger;
 	if (logger->flushing && sink_pending(sink) >= SINK_SOFT_LIMIT)
 		sink_drain(sink, logger->flush_deadline_ms);
 	if (sink->datagram) {
-		char stack[8192];
-		size_t bound = log_format_bound(&sink->format, record);
-		char *line = bound <= sizeof(stack) ? stack : malloc(bound);
-		if (!line) {
-			count_drop(sink, record);
-			return false;
-		}
-		size_t len = log_format_write(&sink->format, record, line);
-		sink_remote_send(sink, line, len, record->origin);
-		if (line != stack)
-			free(line);
+		send_datagram(sink, record);
 		return false;
 	}
 	if (must_drop(sink, source)) {
