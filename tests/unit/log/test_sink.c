@@ -245,11 +245,50 @@ static void test_reconfigure(void **state)
 	loop_free(loop);
 }
 
+/* tend's own messages: short ones on the stack, long ones whole, very long ones marked. */
+static void test_own_long_messages(void **state)
+{
+	(void)state;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/own.log", dir);
+	struct loop *loop = loop_new();
+	struct logger_options options = {.forced_level = -1, .program = "tend"};
+	struct logger *logger = logger_new(loop, &options);
+	struct config config;
+	config_init_defaults(&config);
+	add_logging(&config, "local5.*", path, false, 0, 0);
+	assert_int_equal(logger_configure(logger, &config), 0);
+	config_free(&config);
+	static char long_text[20000];
+	memset(long_text, 'a', 1000);
+	tend_log(logger, LOG_SEVERITY_WARNING, "one:%s", long_text);
+	memset(long_text, 'b', sizeof(long_text) - 1);
+	tend_log(logger, LOG_SEVERITY_WARNING, "two:%s", long_text);
+	logger_flush(logger, 1000);
+	static char buf[64 << 10];
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	char *one = strstr(buf, "one:");
+	assert_non_null(one);
+	assert_int_equal(strspn(one + 4, "a"), 1000);
+	char *two = strstr(buf, "two:");
+	assert_non_null(two);
+	size_t bs = strspn(two + 4, "b");
+	assert_int_equal(bs, 8191 - 4);
+	assert_int_equal(strncmp(two + 4 + bs, " [truncated]", 12), 0);
+	logger_free(logger);
+	loop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_size_rotation),
 	    cmocka_unit_test(test_reconfigure),
+	    cmocka_unit_test(test_own_long_messages),
 	    cmocka_unit_test(test_stalled_pipe_drops_datagrams_and_reports),
 	};
 	return cmocka_run_group_tests(tests, make_dir, NULL);
