@@ -151,6 +151,21 @@ static void crash_or_restart(struct service *svc, const char *what)
 	service_dispatch(svc, SVC_EV_CRASH);
 }
 
+/* exit_kills / pidzero's vital: the service ended, so the container stops. */
+static void kill_switch(struct service *svc, int status)
+{
+	char how[64];
+	child_status_describe(status, how, sizeof(how));
+	tend_log(svc_logger(svc), svc->conf->vital ? LOG_SEVERITY_ERR : LOG_SEVERITY_INFO,
+		 svc->conf->vital ? "%s has exited (%s) and is marked as vital"
+				  : "%s terminated with exit_kills enabled (%s)",
+		 svc->conf->name, how);
+	if (svc->conf->vital)
+		system_service_failed(svc->system, svc, "vital service exited");
+	else
+		system_shutdown(svc->system, "exit_kills service exited", -1);
+}
+
 /* What happens on entering a state. */
 static void state_entered(struct service *svc, enum service_state old, enum service_event event)
 {
@@ -158,6 +173,7 @@ static void state_entered(struct service *svc, enum service_state old, enum serv
 	switch (svc->state) {
 	case SVC_STARTING:
 		svc->stop_requested = false;
+		svc->kill_switch_fired = false;
 		svc->started = false;
 		if (svc->ops->start(svc) < 0)
 			return; /* start() already raised START_FAIL */
@@ -178,6 +194,13 @@ static void state_entered(struct service *svc, enum service_state old, enum serv
 		svc->restarting = false;
 		svc->started = true; /* a finished oneshot/simple still satisfies dependents */
 		loop_timer_stop(loop, &svc->timer);
+		/* Finished within its start-up (a oneshot, a quick simple): exit_kills and vital
+		 * apply all the same, as chaperone watched the process from its spawn. */
+		if (old == SVC_STARTING && !svc->stop_requested && !svc->kill_switch_fired &&
+		    (svc->conf->exit_kills || svc->conf->vital)) {
+			svc->kill_switch_fired = true;
+			kill_switch(svc, svc->last_status < 0 ? 0 : svc->last_status);
+		}
 		break;
 	case SVC_BACKOFF:
 		loop_timer_stop(loop, &svc->timer);
@@ -295,15 +318,9 @@ void service_process_ended(struct service *svc, int status)
 	bool by_kill_signal = WIFSIGNALED(status) && WTERMSIG(status) == svc->conf->kill_signal;
 	bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) || by_kill_signal;
 	if (svc->conf->exit_kills || svc->conf->vital) {
-		tend_log(logger, svc->conf->vital ? LOG_SEVERITY_ERR : LOG_SEVERITY_INFO,
-			 svc->conf->vital ? "%s has exited (%s) and is marked as vital"
-					  : "%s terminated with exit_kills enabled (%s)",
-			 svc->conf->name, how);
+		svc->kill_switch_fired = true; /* told here, not again on entering EXITED */
 		service_dispatch(svc, clean ? SVC_EV_DONE : SVC_EV_CRASH);
-		if (svc->conf->vital)
-			system_service_failed(svc->system, svc, "vital service exited");
-		else
-			system_shutdown(svc->system, "exit_kills service exited", -1);
+		kill_switch(svc, status);
 		return;
 	}
 	if (clean) {

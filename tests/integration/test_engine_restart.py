@@ -303,3 +303,32 @@ late.service:
     code, err = stop(tp)
     assert "(the service stays failed)" in err, err
     assert code == 0, err
+
+
+def test_exit_kills_oneshot(tend, tmp_path):
+    """The 'run a task, then stop' pattern: a oneshot with exit_kills ends the container
+    when it finishes, even within its start-up."""
+    tp = engine(tend, tmp_path, f"""
+task.service:
+  type: oneshot
+  command: "touch {tmp_path}/done"
+  exit_kills: true
+""" + KEEP)
+    code = tp.wait(30)
+    err = tp.stderr
+    assert (tmp_path / "done").exists()
+    assert "task.service terminated with exit_kills enabled (exit status 0)" in err, err
+    assert code == 0, err
+
+
+def test_exit_kills_simple_exit_0_within_startup_pause(tend, tmp_path):
+    tp = engine(tend, tmp_path, """
+quick.service:
+  command: "true"
+  startup_pause: 2
+  exit_kills: true
+""" + KEEP)
+    code = tp.wait(30)
+    err = tp.stderr
+    assert "quick.service terminated with exit_kills enabled (exit status 0)" in err, err
+    assert code == 0, err
