@@ -134,3 +134,18 @@ d.service:
     assert "services did not stop within shutdown_timeout" not in err, err
     assert time.monotonic() - start < 5, err
     assert code == 0, err
+
+
+def test_pidzero_vital_daemon_exits_at_once(tend, tmp_path):
+    """A vital daemon that ends within its start-up pause stops the container too."""
+    pz = tmp_path / "pz"
+    pz.mkdir()
+    (pz / "daemons.json").write_text(json.dumps([
+        {"name": "quick", "command": "true", "vital": True},
+        {"name": "side", "command": "sleep 120"},
+    ]))
+    tp = tend(["--no-syslog", "--pidzero", str(pz)])
+    code = tp.wait(30)
+    out = tp.stdout + tp.stderr
+    assert code == 3, out
+    assert "quick.service has exited (exit status 0) and is marked as vital" in out, out
