@@ -94,7 +94,7 @@ keep.service:
   command: sleep 60
 """, args=("--no-syslog",))
     wait_log(tmp_path, "d.service successfully started")
-    inner = pid_in_file(pidfile)
+    inner = wait_for(lambda: pid_in_file(pidfile), 10, what="the daemon's pid")
     assert f"d.service: following daemon pid {inner}" in log_text(tmp_path)
     time.sleep(0.5)
     assert tp.proc.poll() is None

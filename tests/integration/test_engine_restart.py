@@ -185,13 +185,17 @@ bad.service:
 
 
 def test_optional_missing_executable(tend, tmp_path):
-    tp = engine(tend, tmp_path, """
+    tp = engine(tend, tmp_path, f"""
 opt.service:
   command: /nonexistent/thing --arg
   optional: true
+dep.service:
+  command: "sh -c 'touch {tmp_path}/dep; exec sleep 60'"
+  after: opt.service
 """ + KEEP)
     wait_log(tmp_path, "start-up finished")
     code, err = stop(tp)
+    assert (tmp_path / "dep").exists(), err  # a disabled prerequisite counts as started
     assert "opt.service: executable /nonexistent/thing not found; optional service disabled" in err, err
     assert "opt.service failed" not in err, err
     assert code == 0, err
