@@ -1,10 +1,12 @@
 /*
  * child.c — spawning, reaping and naming of child processes.
  *
- * Spawning is fork + exec with a close-on-exec "error pipe": if anything fails between fork
- * and exec, the child writes the step and errno into the pipe and exits 127; a successful
- * exec closes the pipe, so the parent's read returns 0. This turns "binary not found" or
+ * Spawning is vfork + exec: if anything fails between the two, the child writes the step and
+ * errno into the parent's memory and exits 127; vfork returns in the parent only once the
+ * child has exec'd or exited, so the parent knows at once. This turns "binary not found" or
  * "permission denied" into an immediate error with a cause, instead of a mysterious exit 127.
+ * A child that switches users forks instead (see spawn_vfork) and reports through a
+ * close-on-exec "error pipe", which a successful exec closes.
  */
 #include "core/child.h"
 
@@ -97,16 +99,29 @@ static int exec_search(const char *path, char *const *argv, char *const *envp)
 	return saved;
 }
 
-static void child_fail(int pipe_fd, int step, int err)
+/* How a child reports a failure before exec: into a pipe after fork(), straight into the
+ * parent's memory after vfork() (the parent sleeps until the child execs or exits). */
+struct spawn_report {
+	int pipe_fd;
+	volatile struct spawn_failure *shared;
+};
+
+static _Noreturn void child_fail(const struct spawn_report *report, int step, int err)
 {
-	struct spawn_failure failure = {step, err};
-	ssize_t ignored = write(pipe_fd, &failure, sizeof(failure));
-	(void)ignored;
+	if (report->shared) {
+		report->shared->err = err;
+		report->shared->step = step;
+	} else {
+		struct spawn_failure failure = {step, err};
+		ssize_t ignored = write(report->pipe_fd, &failure, sizeof(failure));
+		(void)ignored;
+	}
 	_exit(127);
 }
 
-/* Runs in the forked child only: everything here is async-signal-safe or about to exec. */
-static void child_setup_and_exec(const struct child_spec *spec, int pipe_fd, char *const *envp)
+/* Runs in the child only: everything here is async-signal-safe or about to exec. */
+static _Noreturn void child_setup_and_exec(const struct child_spec *spec,
+					   struct spawn_report *report, char *const *envp)
 {
 	/* Default dispositions for every signal (ignored ones survive exec otherwise), then a
 	 * clean mask: tend blocks everything for its signalfd, a child must not inherit that. */
@@ -116,32 +131,32 @@ static void child_setup_and_exec(const struct child_spec *spec, int pipe_fd, cha
 	sigset_t empty;
 	sigemptyset(&empty);
 	if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0)
-		child_fail(pipe_fd, STEP_SIGNALS, errno);
+		child_fail(report, STEP_SIGNALS, errno);
 
 	if (spec->pgrp == CHILD_PGRP_SESSION && setsid() < 0)
-		child_fail(pipe_fd, STEP_SETSID, errno);
+		child_fail(report, STEP_SETSID, errno);
 	if (spec->pgrp == CHILD_PGRP_NEW && setpgid(0, 0) < 0)
-		child_fail(pipe_fd, STEP_SETPGID, errno);
+		child_fail(report, STEP_SETPGID, errno);
 
 	/* Keep the error pipe out of the way of the fds we are about to place. */
-	if (pipe_fd < 3 + (int)spec->nfds) {
-		int moved = fcntl(pipe_fd, F_DUPFD_CLOEXEC, 64);
+	if (report->pipe_fd >= 0 && report->pipe_fd < 3 + (int)spec->nfds) {
+		int moved = fcntl(report->pipe_fd, F_DUPFD_CLOEXEC, 64);
 		if (moved < 0)
-			child_fail(pipe_fd, STEP_FDS, errno);
-		pipe_fd = moved;
+			child_fail(report, STEP_FDS, errno);
+		report->pipe_fd = moved;
 	}
 	for (size_t i = 0; i < spec->nfds; i++) {
 		int from = spec->fds[i].from, to = spec->fds[i].to;
 		if (from < 0) {
 			from = open("/dev/null", O_RDWR);
 			if (from < 0)
-				child_fail(pipe_fd, STEP_FDS, errno);
+				child_fail(report, STEP_FDS, errno);
 		}
 		if (from == to) {
 			if (fcntl(to, F_SETFD, 0) < 0)
-				child_fail(pipe_fd, STEP_FDS, errno);
+				child_fail(report, STEP_FDS, errno);
 		} else if (dup2(from, to) < 0) {
-			child_fail(pipe_fd, STEP_FDS, errno);
+			child_fail(report, STEP_FDS, errno);
 		}
 	}
 	if (!spec->keep_fds) {
@@ -155,26 +170,59 @@ static void child_setup_and_exec(const struct child_spec *spec, int pipe_fd, cha
 	}
 
 	if (spec->directory && chdir(spec->directory) < 0)
-		child_fail(pipe_fd, STEP_CHDIR, errno);
+		child_fail(report, STEP_CHDIR, errno);
 	if (spec->set_user) {
 		int rc =
 		    spec->user_name ? initgroups(spec->user_name, spec->gid) : setgroups(0, NULL);
 		if (rc < 0)
-			child_fail(pipe_fd, STEP_SETGROUPS, errno);
+			child_fail(report, STEP_SETGROUPS, errno);
 		if (setgid(spec->gid) < 0)
-			child_fail(pipe_fd, STEP_SETGID, errno);
+			child_fail(report, STEP_SETGID, errno);
 		if (setuid(spec->uid) < 0)
-			child_fail(pipe_fd, STEP_SETUID, errno);
+			child_fail(report, STEP_SETUID, errno);
 	}
-	child_fail(pipe_fd, STEP_EXEC, exec_search(spec->path, spec->argv, envp));
+	child_fail(report, STEP_EXEC, exec_search(spec->path, spec->argv, envp));
+}
+
+static pid_t spawn_failed(pid_t pid, const struct child_spec *spec, int step, int err)
+{
+	/* The child is exiting 127; reap it here so nobody sees it as an unknown pid. */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (spec->failed_step)
+		*spec->failed_step = spawn_steps[step];
+	errno = err;
+	return -1;
+}
+
+/* vfork: no copy of tend's page tables and no copy-on-write faults afterwards, which fork()
+ * costs in proportion to tend's size, once per spawn. Everything the child does before exec
+ * is a system call on its own fds, signal state and credentials, and writes nothing of the
+ * parent's memory but the failure report. initgroups() reads the group database with
+ * malloc and stdio, which must not run in memory shared with the parent: with a user to
+ * switch to, child_spawn forks. */
+static pid_t spawn_vfork(const struct child_spec *spec, char *const *envp)
+{
+	volatile struct spawn_failure failure = {-1, 0};
+	struct spawn_report report = {-1, &failure};
+	pid_t pid = vfork();
+	if (pid == 0)
+		child_setup_and_exec(spec, &report, envp);
+	if (pid < 0)
+		return -1;
+	if (failure.step >= 0)
+		return spawn_failed(pid, spec, failure.step, failure.err);
+	return pid;
 }
 
 pid_t child_spawn(const struct child_spec *spec)
 {
+	char *const *envp = spec->envp ? spec->envp : environ;
+	if (!spec->set_user)
+		return spawn_vfork(spec, envp);
 	int pipe_fds[2];
 	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
 		return -1;
-	char *const *envp = spec->envp ? spec->envp : environ;
 	pid_t pid = fork();
 	if (pid < 0) {
 		int err = errno;
@@ -185,7 +233,8 @@ pid_t child_spawn(const struct child_spec *spec)
 	}
 	if (pid == 0) {
 		close(pipe_fds[0]);
-		child_setup_and_exec(spec, pipe_fds[1], envp);
+		struct spawn_report report = {pipe_fds[1], NULL};
+		child_setup_and_exec(spec, &report, envp);
 	}
 	close(pipe_fds[1]);
 	struct spawn_failure failure;
@@ -194,15 +243,8 @@ pid_t child_spawn(const struct child_spec *spec)
 		n = read(pipe_fds[0], &failure, sizeof(failure));
 	while (n < 0 && errno == EINTR);
 	close(pipe_fds[0]);
-	if (n == (ssize_t)sizeof(failure)) {
-		/* The child is exiting 127; reap it here so nobody sees it as an unknown pid. */
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		if (spec->failed_step)
-			*spec->failed_step = spawn_steps[failure.step];
-		errno = failure.err;
-		return -1;
-	}
+	if (n == (ssize_t)sizeof(failure))
+		return spawn_failed(pid, spec, failure.step, failure.err);
 	return pid;
 }
 
