@@ -78,6 +78,20 @@ static void adopted_exited(pid_t pid, int status, void *arg)
 		service_process_ended(svc, status);
 }
 
+/* An orphan still in the process group of another service's launcher is that service's
+ * (a daemon that did not setsid). One that left every group cannot be told apart: two
+ * pidfile-less forking launchers exiting at the same moment may swap daemons (docs). */
+static bool in_other_service_group(const struct service *svc, pid_t pgrp)
+{
+	struct system *system = svc->system;
+	for (size_t i = 0; i < system_service_count(system); i++) {
+		const struct service *other = system_service_at(system, i);
+		if (other != svc && other->pgid > 1 && other->pgid == pgrp)
+			return true;
+	}
+	return false;
+}
+
 /* Claim tend's children that nobody watches: the launcher's daemon(s). */
 static size_t adopt_orphans(struct service *svc)
 {
@@ -105,10 +119,12 @@ static size_t adopt_orphans(struct service *svc)
 		if (!close_paren)
 			continue;
 		char state;
-		int ppid;
-		if (sscanf(close_paren + 2, "%c %d", &state, &ppid) != 2 || ppid != self)
+		int ppid, pgrp;
+		if (sscanf(close_paren + 2, "%c %d %d", &state, &ppid, &pgrp) != 3 || ppid != self)
 			continue;
 		if (state == 'Z' || child_is_watched(system_children(svc->system), (pid_t)pid))
+			continue;
+		if (in_other_service_group(svc, (pid_t)pgrp))
 			continue;
 		child_watch(system_children(svc->system), (pid_t)pid, adopted_exited, svc);
 		if (!svc->attached_pid)

@@ -178,3 +178,30 @@ d.service:
     assert "services did not stop within shutdown_timeout" not in err, err
     assert time.monotonic() - start < 6, err
     assert code == 0, err
+
+
+def test_parallel_forking_services_keep_their_own_daemons(tend, tmp_path):
+    """Two forking services without pidfile start at once; their daemons stay in their
+    launchers' process groups (no setsid), so each service follows its own."""
+    for name in ("a", "b"):
+        script(tmp_path, f"{name}-daemon", f"echo $$ > {tmp_path}/{name}.pid\nexec sleep 120\n")
+        script(tmp_path, f"{name}-launch", f"{tmp_path}/{name}-daemon &\nsleep 0.3\nexit 0\n")
+    tp = engine(tend, tmp_path, f"""
+a.service:
+  type: forking
+  command: {tmp_path}/a-launch
+b.service:
+  type: forking
+  command: {tmp_path}/b-launch
+""")
+    wait_log(tmp_path, "start-up finished: 2 started, 0 failed")
+    a = wait_for(lambda: pid_in_file(tmp_path / "a.pid"), 10)
+    b = wait_for(lambda: pid_in_file(tmp_path / "b.pid"), 10)
+    text = log_text(tmp_path)
+    assert f"a.service: following daemon pid {a}" in text, text
+    assert f"b.service: following daemon pid {b}" in text, text
+    os.kill(outside_pid(tp, b), signal.SIGKILL)
+    wait_log(tmp_path, "b.service terminated abnormally with killed by SIGKILL")
+    assert "a.service terminated" not in log_text(tmp_path)
+    code, err = stop(tp)
+    assert code == 0, err
