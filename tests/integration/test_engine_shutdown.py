@@ -149,3 +149,61 @@ def test_pidzero_vital_daemon_exits_at_once(tend, tmp_path):
     out = tp.stdout + tp.stderr
     assert code == 3, out
     assert "quick.service has exited (exit status 0) and is marked as vital" in out, out
+
+
+def test_sigterm_during_start_up(tend, tmp_path):
+    """A long oneshot is running and its dependent waits: SIGTERM stops the oneshot, the
+    dependent never starts, tend exits promptly."""
+    tp = engine(tend, tmp_path, f"""
+init.service:
+  type: oneshot
+  command: "sh -c 'touch {tmp_path}/init; exec sleep 60'"
+web.service:
+  command: "touch {tmp_path}/web"
+  after: init.service
+""")
+    wait_for(lambda: (tmp_path / "init").exists(), 10)
+    start = time.monotonic()
+    code, err = stop(tp)
+    assert not (tmp_path / "web").exists(), err
+    assert time.monotonic() - start < 5, err
+    assert "Some processes remain" not in err, err
+    assert code == 0, err
+
+
+def test_sigterm_during_restart_backoff(tend, tmp_path):
+    runs = tmp_path / "runs"
+    tp = engine(tend, tmp_path, f"""
+c.service:
+  command: "sh -c 'echo run >> {runs}; sleep 0.3; exit 1'"
+  startup_pause: 0.1
+  restart: true
+  restart_delay: 3
+keep.service:
+  command: sleep 60
+""")
+    wait_log(tmp_path, "c.service terminated abnormally with exit status 1; restart in 3s")
+    start = time.monotonic()
+    code, err = stop(tp)
+    assert time.monotonic() - start < 2.5, err
+    assert runs.read_text().split() == ["run"], err
+    assert "c.service restarting" not in err, err
+    assert code == 0, err
+
+
+def test_clean_exit_is_not_restarted(tend, tmp_path):
+    runs = tmp_path / "runs"
+    tp = engine(tend, tmp_path, f"""
+c.service:
+  command: "sh -c 'echo run >> {runs}; sleep 0.3'"
+  startup_pause: 0.1
+  restart: true
+  restart_delay: 0.1
+keep.service:
+  command: sleep 60
+""")
+    wait_log(tmp_path, "c.service exited normally (exit status 0)")
+    time.sleep(1)
+    code, err = stop(tp)
+    assert runs.read_text().split() == ["run"], err
+    assert code == 0, err
