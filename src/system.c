@@ -6,6 +6,7 @@
 #include "system.h"
 
 #include <dirent.h>
+#include <pwd.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -349,7 +350,20 @@ struct env *system_settings_env(struct system *s)
 {
 	if (!s->env_settings) {
 		s->env_base = env_from_environ(environ);
-		s->env_settings = env_build_level(s->env_base, &s->config->settings.env, NULL);
+		/* The settings level runs as settings.uid, else --user: it gets that user's
+		 * HOME/USER/LOGNAME, and its backticks run as that user (chaperone). A uid that
+		 * needs expansion is resolved per service at launch instead. */
+		const char *who = s->config->settings.uid ? s->config->settings.uid
+							  : s->params.default_user;
+		struct passwd *pw = NULL;
+		if (who && !strpbrk(who, "$`"))
+			pw = strspn(who, "0123456789") == strlen(who) ? getpwuid((uid_t)atol(who))
+								       : getpwnam(who);
+		struct env_user user = {0};
+		if (pw)
+			user = (struct env_user){pw->pw_name, pw->pw_dir, pw->pw_uid, pw->pw_gid};
+		s->env_settings = env_build_level(s->env_base, &s->config->settings.env,
+						  pw ? &user : NULL);
 	}
 	return s->env_settings;
 }

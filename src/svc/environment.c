@@ -22,6 +22,7 @@ struct env_state {
 	struct env *values; /* its expansion, owned by level */
 	struct expand_options options;
 	struct expand_options directive_options;
+	char error[256]; /* the first failed expansion */
 };
 
 static int rebuild(struct env_state *st, const struct env_user *user, char *err, size_t errlen)
@@ -73,18 +74,26 @@ char *service_env_expand(struct service_env *env, const char *text)
 	char *error = NULL;
 	char *out = expand_text(st->values, text ? text : "", &st->directive_options, &error);
 	if (!out) {
-		tend_log(system_logger(st->svc->system), LOG_SEVERITY_ERR, "%s: expanding '%s': %s",
-			 st->svc->conf->name, text, error ? error : "out of memory");
+		if (!st->error[0])
+			snprintf(st->error, sizeof(st->error), "%s: expanding '%s': %s",
+				 st->svc->conf->name, text, error ? error : "out of memory");
 		free(error);
 		out = strdup(text ? text : "");
 	}
 	return out;
 }
 
-void service_env_set_user(struct service_env *env, const char *user, const char *home)
+const char *service_env_error(const struct service_env *env)
+{
+	const struct env_state *st = env->impl;
+	return st && st->error[0] ? st->error : NULL;
+}
+
+void service_env_set_user(struct service_env *env, const char *user, const char *home, uid_t uid,
+			  gid_t gid)
 {
 	struct env_state *st = env->impl;
-	struct env_user who = {.name = user, .home = home};
+	struct env_user who = {.name = user, .home = home, .uid = uid, .gid = gid};
 	char err[256];
 	if (rebuild(st, &who, err, sizeof(err)) < 0)
 		tend_log(system_logger(st->svc->system), LOG_SEVERITY_ERR, "%s", err);

@@ -8,6 +8,7 @@
 #define TEND_SVC_ENVIRONMENT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct service;
 
@@ -16,9 +17,15 @@ struct service_env {
 };
 
 int service_env_build(struct service *svc, struct service_env *env, char *err, size_t errlen);
-/* Expand a directive (no bare backticks). Never NULL except on out-of-memory. */
+/* Expand a directive (no bare backticks). On a failed expansion (`:?`, a bad regex) the
+ * text is returned as written and the first error is kept: see service_env_error(). */
 char *service_env_expand(struct service_env *env, const char *text);
-void service_env_set_user(struct service_env *env, const char *user, const char *home);
+/* The first expansion error since the build, or NULL. */
+const char *service_env_error(const struct service_env *env);
+/* Rebuild the service level for the user it runs as (HOME, USER, LOGNAME; backticks run as
+ * that uid/gid). */
+void service_env_set_user(struct service_env *env, const char *user, const char *home, uid_t uid,
+			  gid_t gid);
 /* What the child receives: public variables only, plus extra "NAME=value" entries. */
 char **service_env_public(struct service_env *env, const char *const *extra);
 void service_env_free(struct service_env *env);

@@ -101,7 +101,7 @@ int launch_prepare(struct service *svc, const char *const *extra_env, struct lau
 			goto out;
 		}
 		launch->has_user = true;
-		service_env_set_user(&env, launch->user_name, home);
+		service_env_set_user(&env, launch->user_name, home, launch->uid, launch->gid);
 	}
 
 	char *command = NULL;
@@ -150,6 +150,11 @@ int launch_prepare(struct service *svc, const char *const *extra_env, struct lau
 	launch->envp = service_env_public(&env, extra_env);
 	if (!launch->envp)
 		goto nomem;
+	if (service_env_error(&env)) {
+		/* chaperone fails the service on a failed expansion (a `:?` in command...). */
+		snprintf(err, errlen, "%s", service_env_error(&env));
+		goto out;
+	}
 	rc = 0;
 	goto out;
 nomem:

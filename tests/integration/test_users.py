@@ -70,3 +70,26 @@ def test_relative_config_is_resolved_against_the_users_home(tend, tmp_path, fres
     assert rc == 0, err
     assert "relative-config-found" in out
     assert pwd.getpwnam(fresh_user).pw_uid == 43212
+
+
+def test_backticks_run_as_the_services_user(tend):
+    conf = ("who.service:\n  type: oneshot\n  stdout: inherit\n  uid: nobody\n"
+            "  env_set:\n    WHO: '`id -un`'\n  command: sh -c 'echo who=$WHO'\n")
+    rc, out, err = run_tend(tend, [], config=conf)
+    assert rc == 0, err
+    assert "who=nobody" in out
+
+
+def test_failed_expansion_in_command_fails_the_service(tend):
+    conf = "x.service:\n  command: echo $(MUST_BE_SET:?MUST_BE_SET is required)\n"
+    rc, out, err = run_tend(tend, [], config=conf)
+    assert rc == 3
+    assert "MUST_BE_SET is required" in err
+
+
+def test_settings_user_sets_home_for_every_service(tend):
+    conf = ("settings:\n  uid: nobody\n"
+            "h.service:\n  type: oneshot\n  stdout: inherit\n  command: sh -c 'echo home=$HOME user=$USER'\n")
+    rc, out, err = run_tend(tend, [], config=conf)
+    assert rc == 0, err
+    assert "home=/nonexistent user=nobody" in out
