@@ -41,6 +41,7 @@ struct log_capture {
 	char *service;
 	char *tag;
 	size_t service_len, tag_len;
+	struct route_cache routes;
 	pid_t pid;
 	enum log_origin origin;
 	log_capture_eof_fn *on_eof;
@@ -187,7 +188,7 @@ static bool emit(struct log_capture *c, const char *text, size_t len, unsigned f
 	    .text_len = len,
 	    .flags = flags,
 	};
-	return logger_route(c->logger, &record, SINK_SOURCE_PAUSABLE);
+	return logger_route_cached(c->logger, &record, SINK_SOURCE_PAUSABLE, &c->routes);
 }
 
 /* Turns buffered bytes into records. final: the partial line goes too. Returns false when an

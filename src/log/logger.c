@@ -145,6 +145,7 @@ void tend_log_facility(struct logger *logger, int facility, int severity, const 
 void logger_force_level(struct logger *logger, int severity)
 {
 	logger->forced_level = severity < 0 ? -1 : severity;
+	logger->route_generation++;
 }
 
 int logger_forced_level(const struct logger *logger)

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/loop.h"
 #include "log/log.h"
@@ -22,6 +23,16 @@ struct log_source {
 	void (*resume)(struct log_source *source);
 	struct log_source *next_paused;
 	bool paused;
+};
+
+/* A source whose records all share facility, severity, tag and service (a service pipe)
+ * keeps the outputs its records go to, valid while the routes stay the same (generation). */
+#define ROUTE_CACHE_SINKS 8
+struct route_cache {
+	uint64_t generation;
+	bool valid;
+	size_t nsinks;
+	struct sink *sinks[ROUTE_CACHE_SINKS];
 };
 
 struct route {
@@ -41,7 +52,9 @@ struct logger {
 	size_t nroutes;
 	struct sink **sinks; /* every sink, once */
 	size_t nsinks;
-	struct sink *fallback; /* stderr, bare text: before configure */
+	struct sink *fallback;	   /* stderr, bare text: before configure */
+	uint64_t route_generation; /* changes whenever routes or the forced level change */
+	bool routes_read_text;	   /* some selector has a /regex/: decide line by line */
 
 	struct log_source *paused;    /* singly linked through next_paused */
 	struct log_capture *captures; /* every live capture (doubly linked) */
@@ -65,6 +78,9 @@ struct logger {
 /* Route one record. Returns true when an output it went to is now congested (a pausable
  * source should stop reading until resumed). */
 bool logger_route(struct logger *logger, const struct log_record *record, enum sink_source source);
+/* The same for a source whose records differ only in their text (see struct route_cache). */
+bool logger_route_cached(struct logger *logger, const struct log_record *record,
+			 enum sink_source source, struct route_cache *cache);
 /* Sources batch their records: sinks are written once at the end of a batch. */
 void logger_batch_begin(struct logger *logger);
 void logger_batch_end(struct logger *logger);

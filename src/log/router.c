@@ -294,6 +294,7 @@ int router_configure(struct logger *logger, const struct config *config)
 	for (size_t i = 0; i < logger->nsinks; i++)
 		sink_drain(logger->sinks[i], deadline);
 	router_clear(logger);
+	logger->route_generation++;
 	size_t enabled_sections = 0;
 	for (size_t i = 0; i < config->nloggings; i++) {
 		size_t before = logger->nroutes;
@@ -308,10 +309,93 @@ int router_configure(struct logger *logger, const struct config *config)
 		if (route)
 			add_console(logger, route, SINK_STDERR, &format);
 	}
+	logger->routes_read_text = false;
+	for (size_t i = 0; i < logger->nroutes; i++)
+		logger->routes_read_text |= selector_reads_text(logger->routes[i].selector);
 	expander_free(&x);
 	/* Sources held back by the old outputs will not hear from them again. */
 	logger_sink_drained(logger);
 	return rc;
+}
+
+/* The outputs whose selectors take this record, each once. Returns how many (at most max;
+ * more only when more than max distinct outputs match, which callers treat as "do not
+ * cache"). */
+static size_t matching_sinks(struct logger *logger, const struct log_record *record,
+			     struct sink **out, size_t max)
+{
+	size_t n = 0;
+	for (size_t r = 0; r < logger->nroutes; r++) {
+		const struct route *route = &logger->routes[r];
+		if (!selector_match(route->selector, record, logger->forced_level))
+			continue;
+		for (size_t s = 0; s < route->nsinks; s++) {
+			bool seen = false;
+			for (size_t d = 0; d < n && d < max; d++)
+				seen = seen || out[d] == route->sinks[s];
+			if (seen)
+				continue;
+			if (n < max)
+				out[n] = route->sinks[s];
+			n++;
+		}
+	}
+	return n;
+}
+
+static bool append_to(struct logger *logger, const struct log_record *record,
+		      enum sink_source source, struct sink *const *sinks, size_t n)
+{
+	bool congested = false;
+	for (size_t i = 0; i < n; i++)
+		congested |= sink_append(sinks[i], record, source);
+	if (n)
+		logger->stats.written++;
+	return congested;
+}
+
+/* Before the configuration: the plain stderr line. */
+static bool route_fallback(struct logger *logger, const struct log_record *record,
+			   enum sink_source source)
+{
+	if (logger->fallback) {
+		sink_append(logger->fallback, record, source);
+		logger->stats.written++;
+	}
+	return false;
+}
+
+static bool route_slow(struct logger *logger, const struct log_record *record,
+		       enum sink_source source)
+{
+	struct sink *sinks[ROUTE_CACHE_SINKS * 2];
+	size_t n = matching_sinks(logger, record, sinks, sizeof(sinks) / sizeof(sinks[0]));
+	if (n <= sizeof(sinks) / sizeof(sinks[0]))
+		return append_to(logger, record, source, sinks, n);
+	/* Very many outputs: walk the routes again, appending as we go. */
+	bool congested = false, written = false;
+	for (size_t r = 0; r < logger->nroutes; r++) {
+		const struct route *route = &logger->routes[r];
+		if (!selector_match(route->selector, record, logger->forced_level))
+			continue;
+		for (size_t s = 0; s < route->nsinks; s++) {
+			bool seen = false;
+			for (size_t q = 0; q < r && !seen; q++)
+				for (size_t t = 0; t < logger->routes[q].nsinks && !seen; t++)
+					seen = logger->routes[q].sinks[t] == route->sinks[s] &&
+					       selector_match(logger->routes[q].selector, record,
+							      logger->forced_level);
+			for (size_t t = 0; t < s && !seen; t++)
+				seen = route->sinks[t] == route->sinks[s];
+			if (seen)
+				continue;
+			congested |= sink_append(route->sinks[s], record, source);
+			written = true;
+		}
+	}
+	if (written)
+		logger->stats.written++;
+	return congested;
 }
 
 bool logger_route(struct logger *logger, const struct log_record *record, enum sink_source source)
@@ -319,34 +403,28 @@ bool logger_route(struct logger *logger, const struct log_record *record, enum s
 	logger->stats.records++;
 	if (logger->tap)
 		logger->tap(record, logger->tap_arg);
-	if (!logger->configured) {
-		if (logger->fallback) {
-			sink_append(logger->fallback, record, source);
-			logger->stats.written++;
-		}
-		return false;
+	if (!logger->configured)
+		return route_fallback(logger, record, source);
+	return route_slow(logger, record, source);
+}
+
+bool logger_route_cached(struct logger *logger, const struct log_record *record,
+			 enum sink_source source, struct route_cache *cache)
+{
+	logger->stats.records++;
+	if (logger->tap)
+		logger->tap(record, logger->tap_arg);
+	if (!logger->configured)
+		return route_fallback(logger, record, source);
+	if (logger->routes_read_text)
+		return route_slow(logger, record, source); /* /regex/: depends on each line */
+	if (!cache->valid || cache->generation != logger->route_generation) {
+		size_t n = matching_sinks(logger, record, cache->sinks, ROUTE_CACHE_SINKS);
+		cache->valid = n <= ROUTE_CACHE_SINKS;
+		cache->nsinks = cache->valid ? n : 0;
+		cache->generation = logger->route_generation;
+		if (!cache->valid)
+			return route_slow(logger, record, source);
 	}
-	struct sink *done[16];
-	size_t ndone = 0;
-	bool congested = false, written = false;
-	for (size_t r = 0; r < logger->nroutes; r++) {
-		const struct route *route = &logger->routes[r];
-		if (!selector_match(route->selector, record, logger->forced_level))
-			continue;
-		for (size_t s = 0; s < route->nsinks; s++) {
-			struct sink *sink = route->sinks[s];
-			bool seen = false;
-			for (size_t d = 0; d < ndone; d++)
-				seen = seen || done[d] == sink;
-			if (seen)
-				continue;
-			if (ndone < sizeof(done) / sizeof(done[0]))
-				done[ndone++] = sink;
-			congested |= sink_append(sink, record, source);
-			written = true;
-		}
-	}
-	if (written)
-		logger->stats.written++;
-	return congested;
+	return append_to(logger, record, source, cache->sinks, cache->nsinks);
 }

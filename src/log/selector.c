@@ -251,6 +251,14 @@ struct selector *selector_compile(const char *text, char *error, size_t error_si
 	return selector;
 }
 
+bool selector_reads_text(const struct selector *selector)
+{
+	for (size_t i = 0; i < selector->count; i++)
+		if (selector->items[i].kind == FACILITY_REGEX)
+			return true;
+	return false;
+}
+
 static bool regex_search(const regex_t *regex, const char *text, size_t len)
 {
 	regmatch_t range[1] = {{.rm_so = 0, .rm_eo = (regoff_t)len}};

@@ -24,6 +24,10 @@ struct selector;
 struct selector *selector_compile(const char *text, char *error, size_t error_size);
 void selector_free(struct selector *selector);
 
+/* Whether matching looks at the message itself (a /regex/ item), not only at facility,
+ * severity and tag. */
+bool selector_reads_text(const struct selector *selector);
+
 /* forced_level: --log-level, or -1. It lowers the bar of every positive "F.P" item to at
  * least that level (chaperone); "=P" items and negative items are left as written. */
 bool selector_match(const struct selector *selector, const struct log_record *record,

@@ -168,3 +168,30 @@ good.logging:
     assert "bad.logging" in tp.stderr and "invalid logging priority" in tp.stderr
     assert ":3:" in tp.stderr or "tend.conf" in tp.stderr   # where it was written
     assert any("still-logged" in l for l in lines(log))
+
+
+def test_loglevel_at_runtime_applies_to_running_services(tend, tmp_path):
+    import subprocess
+    from conftest import TEND
+    log = tmp_path / "out.log"
+    config = f"""
+settings:
+  detect_exit: false
+ticker.service:
+  command: "sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done'"
+errors.logging:
+  selector: "*.err"
+  file: {log}
+"""
+    tp = tend([], config=config)
+    sock = tmp_path / "tend.sock"
+    wait_for(sock.exists, 10, what="control socket")
+    import time
+    time.sleep(1)
+    assert not any("tick" in l for l in lines(log))     # info is below *.err
+    r = subprocess.run([str(TEND), "ctl", "--socket", str(sock), "loglevel", "info"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_for(lambda: any("tick" in l for l in lines(log)), 10, what="ticks after loglevel info")
+    tp.signal(signal.SIGTERM)
+    tp.wait(30)
