@@ -195,3 +195,18 @@ errors.logging:
     wait_for(lambda: any("tick" in l for l in lines(log)), 10, what="ticks after loglevel info")
     tp.signal(signal.SIGTERM)
     tp.wait(30)
+
+
+def test_regex_selector_on_service_output(tend, tmp_path):
+    log = tmp_path / "out.log"
+    config = f"""
+words.service:
+  command: "sh -c 'echo keep this; echo drop this; echo KEEP that'"
+kept.logging:
+  selector: "/keep/.*"
+  file: {log}
+"""
+    tp = tend([], config=config)
+    assert tp.wait(30) == 0, tp.stderr
+    text = "\n".join(lines(log))
+    assert "keep this" in text and "KEEP that" in text and "drop this" not in text
