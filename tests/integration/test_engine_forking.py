@@ -124,13 +124,15 @@ d.service:
 def test_adopted_daemon_stopped_at_shutdown(tend, tmp_path):
     pidfile = tmp_path / "d.pid"
     marks = tmp_path / "marks"
-    launch = launcher(tmp_path, pidfile, extra=f"trap 'echo term >> {marks}; exit 0' TERM\nsleep 60 & wait\n")
+    launch = launcher(tmp_path, pidfile, extra=f"trap 'echo term >> {marks}; exit 0' TERM\n"
+                      f"touch {marks}.up\nsleep 60 & wait\n")
     tp = engine(tend, tmp_path, f"""
 d.service:
   type: forking
   command: {launch}
 """)
     wait_log(tmp_path, "d.service successfully started")
+    wait_for(lambda: (tmp_path / "marks.up").exists(), 10, what="the trap")
     code, err = stop(tp)
     assert marks.read_text().split() == ["term"], err
     assert "Some processes remain" not in err, err
@@ -161,7 +163,7 @@ def test_two_adopted_daemons_both_stopped(tend, tmp_path):
     marks = tmp_path / "marks"
     for name in ("d1", "d2"):
         script(tmp_path, name, f"trap 'echo {name} $(date +%s.%N) >> {marks}; exit 0' TERM\n"
-               "sleep 120 &\nwait\n")
+               f"echo {name} >> {marks}.up\nsleep 120 &\nwait\n")
     launch = script(tmp_path, "launch",
                     f"( setsid {tmp_path}/d1 & )\n( setsid {tmp_path}/d2 & )\nexit 0\n")
     tp = engine(tend, tmp_path, f"""
@@ -172,6 +174,8 @@ d.service:
   command: {launch}
 """)
     wait_log(tmp_path, "d.service successfully started")
+    wait_for(lambda: (tmp_path / "marks.up").exists() and
+             len((tmp_path / "marks.up").read_text().split()) == 2, 10, what="both traps set")
     start = time.monotonic()
     code, err = stop(tp)
     assert sorted(line.split()[0] for line in marks.read_text().splitlines()) == ["d1", "d2"], err

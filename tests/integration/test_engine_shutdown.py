@@ -16,6 +16,12 @@ def trapping(tmp_path, name, marks, sig="TERM", linger="0.3"):
                   "sleep 120 &\nwait\n")
 
 
+def ups(marks):
+    """One line per trapping service whose trap is set."""
+    path = marks.parent / (marks.name + ".up")
+    return path.read_text().split() if path.exists() else []
+
+
 def test_reverse_dependency_order(tend, tmp_path):
     marks = tmp_path / "marks"
     a, b, c = (trapping(tmp_path, n, marks) for n in "abc")
@@ -32,6 +38,7 @@ x.service:
   command: {trapping(tmp_path, "x", marks)}
 """)
     wait_log(tmp_path, "start-up finished: 4 started, 0 failed")
+    wait_for(lambda: len(ups(marks)) == 4, 10, what="the traps")
     code, err = stop(tp)
     got = stamps(marks)
     order = [n for n, _ in got if n != "x"]
@@ -54,6 +61,7 @@ u.service:
   kill_signal: SIGUSR1
 """)
     wait_log(tmp_path, "start-up finished: 1 started, 0 failed")
+    wait_for(lambda: len(ups(marks)) == 1, 10, what="the trap")
     start = time.monotonic()
     code, err = stop(tp)
     assert [n for n, _ in stamps(marks)] == ["usr"], err
@@ -71,6 +79,7 @@ d.service:
   command: {deaf}
 """)
     wait_log(tmp_path, "start-up finished: 1 started, 0 failed")
+    wait_for(lambda: (tmp_path / "up").exists(), 10, what="TERM ignored")
     start = time.monotonic()
     code, err = stop(tp)
     took = time.monotonic() - start
@@ -117,8 +126,8 @@ def test_pidfile_daemon_outside_the_group_gets_the_stop_signal(tend, tmp_path):
     stopping the service signals both, not only the group."""
     marks = tmp_path / "marks"
     pidfile = tmp_path / "d.pid"
-    script(tmp_path, "daemon", f"echo $$ > {pidfile}\n"
-           f"trap 'echo daemon $(date +%s.%N) >> {marks}; exit 0' TERM\nsleep 120 &\nwait\n")
+    script(tmp_path, "daemon", f"trap 'echo daemon $(date +%s.%N) >> {marks}; exit 0' TERM\n"
+           f"echo $$ > {pidfile}\nsleep 120 &\nwait\n")
     launch = script(tmp_path, "launch", f"setsid {tmp_path}/daemon &\nexec sleep 120\n")
     tp = engine(tend, tmp_path, f"""
 settings:
