@@ -30,6 +30,7 @@
 #define UNPOLLABLE_RETRY_MS 20
 
 static void retry_timer_fired(struct loop *loop, void *arg);
+static int console_open(struct sink *sink, int source_fd);
 
 static int sink_init(struct sink *sink, struct logger *logger, enum sink_kind kind, const char *key,
 		     const struct log_format *format)
@@ -88,6 +89,13 @@ static int console_open(struct sink *sink, int source_fd)
 	struct stat st;
 	if (fstat(source_fd, &st) < 0)
 		return -1;
+	if (!S_ISSOCK(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
+	    !S_ISCHR(st.st_mode)) {
+		/* Not an output (tend was started with the fd closed and reused it, e.g. for
+		 * epoll): writing would never succeed and would hold services back forever. */
+		errno = EBADF;
+		return -1;
+	}
 	if (S_ISSOCK(st.st_mode)) {
 		sink->fd = fcntl(source_fd, F_DUPFD_CLOEXEC, 3);
 		sink->use_send = true;
@@ -272,6 +280,14 @@ static void retry_timer_fired(struct loop *loop, void *arg)
 		if (sink->kind == SINK_REMOTE && sink->fd < 0) {
 			if (sink_remote_connect(sink) < 0)
 				sink_fail(sink, errno);
+			return;
+		}
+		if ((sink->kind == SINK_STDOUT || sink->kind == SINK_STDERR) && sink->fd < 0 &&
+		    console_open(sink, sink->kind == SINK_STDOUT ? STDOUT_FILENO : STDERR_FILENO) <
+			0) {
+			/* tend was started with that fd closed: it stays a failing output (it must
+			 * not hold services back), still counted and retried */
+			sink_fail(sink, errno);
 			return;
 		}
 	}
