@@ -101,3 +101,29 @@ def pathlib_children(pid):
             return [int(x) for x in f.read().split()]
     except FileNotFoundError:
         return []
+
+
+def test_started_with_stdout_closed(tmp_path):
+    """tend started with fd 1 closed reuses it for something else: its stdout output must
+    fail (reported once), not hold the services back."""
+    from conftest import TEND
+    log = tmp_path / "all.log"
+    confdir = tmp_path / "conf.d"
+    confdir.mkdir()
+    (confdir / "t.conf").write_text(f"""
+talker.service:
+  command: "sh -c 'i=0; while [ $i -lt 20000 ]; do echo talk $i; i=$((i+1)); done'"
+console.logging:
+  selector: "*.*"
+  stdout: true
+file.logging:
+  selector: "*.*"
+  file: {log}
+""")
+    cmd = (f"exec unshare --pid --fork --mount-proc {TEND} --syslog-socket {tmp_path}/log.sock "
+           f"--control-socket {tmp_path}/tend.sock --config {confdir} >&-")
+    proc = subprocess.run(["sh", "-c", cmd], stderr=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == 0
+    got = text(log)
+    assert "talk 19999" in got
+    assert got.count("log output sys:stdout: Bad file descriptor") == 1
