@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,18 @@
 #include "log/logger_internal.h"
 
 static char dir[64];
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return remove(path);
+}
+
+static int remove_dir(void **state)
+{
+	(void)state;
+	return nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
 
 static int make_dir(void **state)
 {
@@ -291,5 +304,5 @@ int main(void)
 	    cmocka_unit_test(test_own_long_messages),
 	    cmocka_unit_test(test_stalled_pipe_drops_datagrams_and_reports),
 	};
-	return cmocka_run_group_tests(tests, make_dir, NULL);
+	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
