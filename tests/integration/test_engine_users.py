@@ -160,3 +160,29 @@ lg.service:
     assert logged and " lg[" in logged[0], err
     assert "logged-out" not in out, out
     assert code == 0, err
+
+
+def test_missing_directory_is_a_start_failure(tend, tmp_path):
+    tp = engine(tend, tmp_path, f"""
+d.service:
+  directory: {tmp_path}/nowhere
+  command: sleep 60
+""")
+    code = tp.wait(30)
+    assert code == 3, tp.stderr
+    assert (f"d.service: could not start sleep: chdir failed: No such file or directory"
+            in tp.stderr), tp.stderr
+
+
+def test_directory_is_expanded(tend, tmp_path):
+    where = tmp_path / "work"
+    where.mkdir()
+    tp = engine(tend, tmp_path, """
+d.service:
+  directory: "$(WORKDIR)"
+  command: "sh -c 'pwd > here; exec sleep 60'"
+""", env={"WORKDIR": str(where)})
+    wait_for(lambda: (where / "here").exists(), 10, what="pwd")
+    code, err = stop(tp)
+    assert (where / "here").read_text().strip() == str(where), err
+    assert code == 0, err
