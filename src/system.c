@@ -29,19 +29,58 @@ void service_init_timers(struct service *svc);
 
 /* ---- small accessors ---- */
 
-size_t system_service_count(const struct system *s) { return s->nservices; }
-struct service *system_service_at(const struct system *s, size_t i) { return &s->services[i]; }
-struct loop *system_loop(const struct system *s) { return s->loop; }
-struct logger *system_logger(const struct system *s) { return s->logger; }
-struct child_table *system_children(const struct system *s) { return s->children; }
-const struct config *system_config(const struct system *s) { return s->config; }
-const struct graph *system_graph(const struct system *s) { return &s->graph; }
-uint64_t system_started_at_ms(const struct system *s) { return s->started_ms; }
-unsigned long system_orphans_reaped(const struct system *s) { return s->orphans; }
-int system_fatal_errno(const struct system *s) { return s->fatal_errno; }
-enum system_phase system_phase(const struct system *s) { return s->phase; }
-const char *system_default_user(const struct system *s) { return s->params.default_user; }
-unsigned system_next_serial(struct system *s) { return ++s->serial; }
+size_t system_service_count(const struct system *s)
+{
+	return s->nservices;
+}
+struct service *system_service_at(const struct system *s, size_t i)
+{
+	return &s->services[i];
+}
+struct loop *system_loop(const struct system *s)
+{
+	return s->loop;
+}
+struct logger *system_logger(const struct system *s)
+{
+	return s->logger;
+}
+struct child_table *system_children(const struct system *s)
+{
+	return s->children;
+}
+const struct config *system_config(const struct system *s)
+{
+	return s->config;
+}
+const struct graph *system_graph(const struct system *s)
+{
+	return &s->graph;
+}
+uint64_t system_started_at_ms(const struct system *s)
+{
+	return s->started_ms;
+}
+unsigned long system_orphans_reaped(const struct system *s)
+{
+	return s->orphans;
+}
+int system_fatal_errno(const struct system *s)
+{
+	return s->fatal_errno;
+}
+enum system_phase system_phase(const struct system *s)
+{
+	return s->phase;
+}
+const char *system_default_user(const struct system *s)
+{
+	return s->params.default_user;
+}
+unsigned system_next_serial(struct system *s)
+{
+	return ++s->serial;
+}
 
 struct service *system_find_service(const struct system *s, const char *name)
 {
@@ -163,8 +202,8 @@ static void check_all_started(struct system *s)
 		started += s->services[i].started;
 		failed += s->services[i].state == SVC_FAILED;
 	}
-	tend_log(s->logger, LOG_SEVERITY_INFO, "start-up finished: %zu started, %zu failed", started,
-		 failed);
+	tend_log(s->logger, LOG_SEVERITY_INFO, "start-up finished: %zu started, %zu failed",
+		 started, failed);
 	publish(s, SYSTEM_EV_ALL_STARTED, NULL);
 }
 
@@ -282,14 +321,16 @@ void system_check_exit(struct system *s)
 		return;
 	if (!s->start_attempted) {
 		tend_log(s->logger, LOG_SEVERITY_WARNING,
-			 "No service startups attempted (all disabled?) - exiting due to 'detect_exit=true'");
+			 "No service startups attempted (all disabled?) - exiting due to "
+			 "'detect_exit=true'");
 		system_shutdown(s, "nothing to run", -1);
 		return;
 	}
 	bool scheduled = false;
 	for (size_t i = 0; i < s->nservices; i++) {
 		enum service_state st = s->services[i].state;
-		if (st == SVC_STARTING || st == SVC_WAITING || st == SVC_BACKOFF || st == SVC_STOPPING)
+		if (st == SVC_STARTING || st == SVC_WAITING || st == SVC_BACKOFF ||
+		    st == SVC_STOPPING)
 			return;
 		if (st == SVC_SCHEDULED)
 			scheduled = true;
@@ -353,17 +394,17 @@ struct env *system_settings_env(struct system *s)
 		/* The settings level runs as settings.uid, else --user: it gets that user's
 		 * HOME/USER/LOGNAME, and its backticks run as that user (chaperone). A uid that
 		 * needs expansion is resolved per service at launch instead. */
-		const char *who = s->config->settings.uid ? s->config->settings.uid
-							  : s->params.default_user;
+		const char *who =
+		    s->config->settings.uid ? s->config->settings.uid : s->params.default_user;
 		struct passwd *pw = NULL;
 		if (who && !strpbrk(who, "$`"))
 			pw = strspn(who, "0123456789") == strlen(who) ? getpwuid((uid_t)atol(who))
-								       : getpwnam(who);
+								      : getpwnam(who);
 		struct env_user user = {0};
 		if (pw)
 			user = (struct env_user){pw->pw_name, pw->pw_dir, pw->pw_uid, pw->pw_gid};
-		s->env_settings = env_build_level(s->env_base, &s->config->settings.env,
-						  pw ? &user : NULL);
+		s->env_settings =
+		    env_build_level(s->env_base, &s->config->settings.env, pw ? &user : NULL);
 	}
 	return s->env_settings;
 }
@@ -395,7 +436,8 @@ static int build_dependents(struct system *s)
 	for (size_t i = 0; i < s->nservices; i++)
 		for (size_t k = 0; k < s->graph.nprereqs[i]; k++) {
 			size_t pre = s->graph.prereqs[i][k];
-			size_t *grown = realloc(s->dependents[pre], (s->ndependents[pre] + 1) * sizeof(size_t));
+			size_t *grown =
+			    realloc(s->dependents[pre], (s->ndependents[pre] + 1) * sizeof(size_t));
 			if (!grown)
 				return -1;
 			s->dependents[pre] = grown;
@@ -404,7 +446,8 @@ static int build_dependents(struct system *s)
 	return 0;
 }
 
-struct system *system_new(struct loop *loop, struct logger *logger, const struct system_params *params)
+struct system *system_new(struct loop *loop, struct logger *logger,
+			  const struct system_params *params)
 {
 	struct system *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -442,7 +485,8 @@ struct system *system_new(struct loop *loop, struct logger *logger, const struct
 		svc->short_name = strndup(svc->conf->name, strcspn(svc->conf->name, "."));
 		svc->enabled = system_conf_enabled(s, svc);
 		if (!svc->ops) {
-			tend_log(logger, LOG_SEVERITY_ERR, "%s: service type '%s' is not available in this build",
+			tend_log(logger, LOG_SEVERITY_ERR,
+				 "%s: service type '%s' is not available in this build",
 				 svc->conf->name, service_type_name(svc->conf->type));
 			svc->enabled = false;
 		}

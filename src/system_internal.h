@@ -19,8 +19,8 @@ struct subscriber {
 
 enum shutdown_stage {
 	SHUTDOWN_SERVICES, /* services stopped in reverse order, up to shutdown_timeout */
-	SHUTDOWN_TERM,     /* SIGTERM to everything left, a short grace */
-	SHUTDOWN_KILL,     /* SIGKILL to everything left, wait for the last exits */
+	SHUTDOWN_TERM,	   /* SIGTERM to everything left, a short grace */
+	SHUTDOWN_KILL,	   /* SIGKILL to everything left, wait for the last exits */
 	SHUTDOWN_FINISHED
 };
 
@@ -32,9 +32,9 @@ struct system {
 	struct graph graph;
 	struct service *services; /* index == config->services index == graph index */
 	size_t nservices;
-	size_t **dependents;      /* reverse of graph.prereqs */
+	size_t **dependents; /* reverse of graph.prereqs */
 	size_t *ndependents;
-	struct service *console;  /* the controlling command, or NULL */
+	struct service *console; /* the controlling command, or NULL */
 	struct system_params params;
 	enum system_phase phase;
 	uint64_t started_ms;
@@ -42,17 +42,17 @@ struct system {
 	unsigned long orphans;
 	bool start_attempted;
 	bool idle_released;
-	bool has_non_idle;        /* some enabled service is outside the IDLE group */
+	bool has_non_idle; /* some enabled service is outside the IDLE group */
 	bool told_scheduled;
 	struct loop_timer idle_timer;
 	/* shutdown */
 	enum shutdown_stage stage;
-	bool services_waited;     /* the services stage used its grace period */
+	bool services_waited; /* the services stage used its grace period */
 	struct loop_timer shutdown_timer;
-	int requested_exit;       /* -1: none */
+	int requested_exit; /* -1: none */
 	bool fatal;
 	int fatal_errno;
-	struct env *env_base;     /* tend's own environ */
+	struct env *env_base;	  /* tend's own environ */
 	struct env *env_settings; /* the settings level */
 	struct backtick *backtick;
 	struct backtick_shell backtick_shell; /* defaults: sh, 5 s, 64 KiB */

@@ -26,14 +26,16 @@
 #include "system_internal.h"
 
 #define TERM_GRACE_MS 1000
-#define KILL_WAIT_MS 5000
+#define KILL_WAIT_MS  5000
 
 /* Signal every descendant of tend (subreaper mode). Returns how many were signalled. */
 static size_t signal_descendants(int signo)
 {
 	pid_t self = getpid();
 	size_t cap = 256, n = 0;
-	struct { pid_t pid, ppid; } *procs = malloc(cap * sizeof(*procs));
+	struct {
+		pid_t pid, ppid;
+	} *procs = malloc(cap * sizeof(*procs));
 	if (!procs)
 		return 0;
 	DIR *dir = opendir("/proc");
@@ -133,11 +135,13 @@ static void enter_stage(struct system *s, enum shutdown_stage stage)
 			finish(s);
 			return;
 		}
-		tend_log(s->logger, LOG_SEVERITY_INFO, "sending SIGTERM to all remaining processes");
+		tend_log(s->logger, LOG_SEVERITY_INFO,
+			 "sending SIGTERM to all remaining processes");
 		sweep(s, SIGTERM);
 		{
 			double timeout = s->config->settings.shutdown_timeout;
-			uint64_t grace = s->services_waited ? TERM_GRACE_MS : (uint64_t)(timeout * 1000);
+			uint64_t grace =
+			    s->services_waited ? TERM_GRACE_MS : (uint64_t)(timeout * 1000);
 			loop_timer_start(s->loop, &s->shutdown_timer, grace);
 		}
 		break;
@@ -146,7 +150,8 @@ static void enter_stage(struct system *s, enum shutdown_stage stage)
 			finish(s);
 			return;
 		}
-		tend_log(s->logger, LOG_SEVERITY_WARNING, "Some processes remain; forcing kill (SIGKILL)");
+		tend_log(s->logger, LOG_SEVERITY_WARNING,
+			 "Some processes remain; forcing kill (SIGKILL)");
 		sweep(s, SIGKILL);
 		loop_timer_start(s->loop, &s->shutdown_timer, KILL_WAIT_MS);
 		break;
@@ -198,7 +203,8 @@ void shutdown_timer_fired(struct loop *loop, void *arg)
 	switch (s->stage) {
 	case SHUTDOWN_SERVICES:
 		s->services_waited = true;
-		tend_log(s->logger, LOG_SEVERITY_WARNING, "services did not stop within shutdown_timeout");
+		tend_log(s->logger, LOG_SEVERITY_WARNING,
+			 "services did not stop within shutdown_timeout");
 		enter_stage(s, SHUTDOWN_TERM);
 		break;
 	case SHUTDOWN_TERM:

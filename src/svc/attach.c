@@ -29,8 +29,8 @@ enum attach_result attach_poll_pidfile(struct service *svc)
 {
 	pid_t pid = service_read_pidfile(svc);
 	if (pid > 0 && kill(pid, 0) == 0) {
-		tend_log(system_logger(svc->system), LOG_SEVERITY_INFO, "%s: changing PID to %d (from pidfile)",
-			 svc->conf->name, (int)pid);
+		tend_log(system_logger(svc->system), LOG_SEVERITY_INFO,
+			 "%s: changing PID to %d (from pidfile)", svc->conf->name, (int)pid);
 		attach_pid(svc, pid);
 		return ATTACH_FOUND;
 	}
@@ -41,7 +41,8 @@ enum attach_result attach_poll_pidfile(struct service *svc)
 	if (now + wait > svc->attach_deadline_ms)
 		wait = svc->attach_deadline_ms - now;
 	loop_timer_start(system_loop(svc->system), &svc->timer, wait);
-	svc->attach_interval_ms = svc->attach_interval_ms * 2 > 3000 ? 3000 : svc->attach_interval_ms * 2;
+	svc->attach_interval_ms =
+	    svc->attach_interval_ms * 2 > 3000 ? 3000 : svc->attach_interval_ms * 2;
 	return ATTACH_WAITING;
 }
 

@@ -28,8 +28,8 @@ struct env_state {
 static int rebuild(struct env_state *st, const struct env_user *user, char *err, size_t errlen)
 {
 	struct system *system = st->svc->system;
-	struct env *level = env_build_service(system_settings_env(system), &st->svc->conf->env, user,
-					      st->svc->conf->name);
+	struct env *level = env_build_service(system_settings_env(system), &st->svc->conf->env,
+					      user, st->svc->conf->name);
 	if (!level) {
 		snprintf(err, errlen, "%s: out of memory", st->svc->conf->name);
 		return -1;
@@ -117,8 +117,8 @@ char **service_env_public(struct service_env *env, const char *const *extra)
 		size_t name_len = strcspn(pub[i], "=");
 		bool replaced = false;
 		for (size_t k = 0; k < m && !replaced; k++)
-			replaced = strncmp(extra[k], pub[i], name_len) == 0 &&
-				   extra[k][name_len] == '=';
+			replaced =
+			    strncmp(extra[k], pub[i], name_len) == 0 && extra[k][name_len] == '=';
 		if (replaced)
 			free(pub[i]);
 		else

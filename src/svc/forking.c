@@ -28,7 +28,7 @@ static const unsigned adopt_delays_ms[] = {0, 20, 100, 400, 1500};
 struct forking_state {
 	bool launcher_done;
 	unsigned scans;
-	size_t adopted;          /* adopted pids still alive */
+	size_t adopted; /* adopted pids still alive */
 	int last_status;
 	pid_t named[FORKING_MAX_NAMED]; /* the first adopted pids, 0 once gone */
 };
@@ -184,8 +184,9 @@ static void forking_on_exit(struct service *svc, pid_t pid, int status)
 	char how[64];
 	if (svc->state == SVC_STARTING && !st->launcher_done && !svc->stop_requested) {
 		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-			service_start_failed(svc, "%s: system startup cancelled: launcher failed with '%s'",
-					     svc->conf->name, child_status_describe(status, how, sizeof(how)));
+			service_start_failed(
+			    svc, "%s: system startup cancelled: launcher failed with '%s'",
+			    svc->conf->name, child_status_describe(status, how, sizeof(how)));
 			return;
 		}
 		st->launcher_done = true;
@@ -220,10 +221,10 @@ static void forking_release(struct service *svc)
 }
 
 const struct service_ops forking_ops = {
-	.name = "forking",
-	.start = forking_start,
-	.on_exit = forking_on_exit,
-	.on_timer = forking_on_timer,
-	.stop = forking_stop,
-	.release = forking_release,
+    .name = "forking",
+    .start = forking_start,
+    .on_exit = forking_on_exit,
+    .on_timer = forking_on_timer,
+    .stop = forking_stop,
+    .release = forking_release,
 };

@@ -43,7 +43,8 @@ static bool all_digits(const char *s)
 int launch_resolve_user(const char *user, const char *group, uid_t *uid, gid_t *gid, char **name,
 			char **home, char *err, size_t errlen)
 {
-	struct passwd *pw = all_digits(user) ? getpwuid((uid_t)strtoul(user, NULL, 10)) : getpwnam(user);
+	struct passwd *pw =
+	    all_digits(user) ? getpwuid((uid_t)strtoul(user, NULL, 10)) : getpwnam(user);
 	if (!pw && !all_digits(user)) {
 		snprintf(err, errlen, "user '%s' does not exist", user);
 		return -1;
@@ -145,8 +146,10 @@ int launch_prepare(struct service *svc, const char *const *extra_env, struct lau
 		launch->directory = service_env_expand(&env, conf->directory);
 	else if (launch->has_user && home && access(home, X_OK) == 0)
 		launch->directory = strdup(home); /* a missing home (nobody's) leaves tend's cwd */
-	launch->stdout_mode = service_env_expand(&env, conf->stdout_mode ? conf->stdout_mode : "log");
-	launch->stderr_mode = service_env_expand(&env, conf->stderr_mode ? conf->stderr_mode : "log");
+	launch->stdout_mode =
+	    service_env_expand(&env, conf->stdout_mode ? conf->stdout_mode : "log");
+	launch->stderr_mode =
+	    service_env_expand(&env, conf->stderr_mode ? conf->stderr_mode : "log");
 	launch->envp = service_env_public(&env, extra_env);
 	if (!launch->envp)
 		goto nomem;

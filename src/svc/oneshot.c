@@ -43,8 +43,8 @@ static void oneshot_on_exit(struct service *svc, pid_t pid, int status)
 }
 
 const struct service_ops oneshot_ops = {
-	.name = "oneshot",
-	.start = oneshot_start,
-	.on_exit = oneshot_on_exit,
-	.on_timer = oneshot_on_timer,
+    .name = "oneshot",
+    .start = oneshot_start,
+    .on_exit = oneshot_on_exit,
+    .on_timer = oneshot_on_timer,
 };

@@ -37,8 +37,8 @@ static void simple_on_timer(struct service *svc)
 	case ATTACH_WAITING:
 		break;
 	case ATTACH_TIMED_OUT:
-		service_start_failed(svc, "%s: pidfile %s did not appear within %gs", svc->conf->name,
-				     svc->conf->pidfile, svc_process_timeout(svc));
+		service_start_failed(svc, "%s: pidfile %s did not appear within %gs",
+				     svc->conf->name, svc->conf->pidfile, svc_process_timeout(svc));
 		break;
 	}
 }
@@ -76,9 +76,9 @@ static void simple_on_exit(struct service *svc, pid_t pid, int status)
 }
 
 const struct service_ops simple_ops = {
-	.name = "simple",
-	.start = simple_start,
-	.on_exit = simple_on_exit,
-	.on_timer = simple_on_timer,
-	.release = attach_release,
+    .name = "simple",
+    .start = simple_start,
+    .on_exit = simple_on_exit,
+    .on_timer = simple_on_timer,
+    .release = attach_release,
 };

@@ -46,28 +46,29 @@ int service_spawn(struct service *svc, const char *const *extra_env, int stdin_f
 	}
 	int out_read = -1, err_read = -1, out_write = stdout_fd, err_write = stderr_fd;
 	bool inherit_out = svc->force_inherit_output;
-	if (stdout_fd < 0 && output_pipe(inherit_out ? "inherit" : launch.stdout_mode, 1, &out_read,
-					 &out_write) < 0)
+	if (stdout_fd < 0 &&
+	    output_pipe(inherit_out ? "inherit" : launch.stdout_mode, 1, &out_read, &out_write) < 0)
 		goto pipe_failed;
-	if (stderr_fd < 0 && output_pipe(inherit_out ? "inherit" : launch.stderr_mode, 2, &err_read,
-					 &err_write) < 0)
+	if (stderr_fd < 0 &&
+	    output_pipe(inherit_out ? "inherit" : launch.stderr_mode, 2, &err_read, &err_write) < 0)
 		goto pipe_failed;
 
-	struct child_fd_map fds[3] = {{stdin_fd < 0 ? 0 : stdin_fd, 0}, {out_write, 1}, {err_write, 2}};
+	struct child_fd_map fds[3] = {
+	    {stdin_fd < 0 ? 0 : stdin_fd, 0}, {out_write, 1}, {err_write, 2}};
 	const char *step = NULL;
 	struct child_spec spec = {
-		.path = launch.argv[0],
-		.argv = launch.argv,
-		.envp = launch.envp,
-		.directory = launch.directory,
-		.set_user = launch.has_user,
-		.uid = launch.uid,
-		.gid = launch.gid,
-		.user_name = launch.user_name,
-		.pgrp = svc->conf->setpgrp ? CHILD_PGRP_NEW : CHILD_PGRP_KEEP,
-		.fds = fds,
-		.nfds = 3,
-		.failed_step = &step,
+	    .path = launch.argv[0],
+	    .argv = launch.argv,
+	    .envp = launch.envp,
+	    .directory = launch.directory,
+	    .set_user = launch.has_user,
+	    .uid = launch.uid,
+	    .gid = launch.gid,
+	    .user_name = launch.user_name,
+	    .pgrp = svc->conf->setpgrp ? CHILD_PGRP_NEW : CHILD_PGRP_KEEP,
+	    .fds = fds,
+	    .nfds = 3,
+	    .failed_step = &step,
 	};
 	pid_t pid = child_spawn(&spec);
 	int spawn_errno = errno;
@@ -81,10 +82,11 @@ int service_spawn(struct service *svc, const char *const *extra_env, int stdin_f
 		if (err_read >= 0)
 			close(err_read);
 		svc->last_exec_errno = spawn_errno;
-		if (step && strcmp(step, "exec") == 0 && spawn_errno == ENOENT && svc->conf->optional) {
+		if (step && strcmp(step, "exec") == 0 && spawn_errno == ENOENT &&
+		    svc->conf->optional) {
 			tend_log(system_logger(svc->system), LOG_SEVERITY_INFO,
-				 "%s: executable %s not found; optional service disabled", svc->conf->name,
-				 launch.argv[0]);
+				 "%s: executable %s not found; optional service disabled",
+				 svc->conf->name, launch.argv[0]);
 			launch_free(&launch);
 			svc->enabled = false;
 			service_dispatch(svc, SVC_EV_DISABLE);
@@ -92,15 +94,15 @@ int service_spawn(struct service *svc, const char *const *extra_env, int stdin_f
 		}
 		errno = spawn_errno;
 		service_start_failed(svc, "%s: could not start %s: %s failed: %s", svc->conf->name,
-				     launch.argv[0],
-				     step ? step : "fork", strerror(spawn_errno));
+				     launch.argv[0], step ? step : "fork", strerror(spawn_errno));
 		launch_free(&launch);
 		return -1;
 	}
-	if (svc->conf->debug == 1 || (svc->conf->debug == CONF_UNSET && system_config(svc->system)->settings.debug))
+	if (svc->conf->debug == 1 ||
+	    (svc->conf->debug == CONF_UNSET && system_config(svc->system)->settings.debug))
 		for (char *const *e = launch.envp; *e; e++)
-			tend_log(system_logger(svc->system), LOG_SEVERITY_DEBUG, "%s environment: %s",
-				 svc->conf->name, *e);
+			tend_log(system_logger(svc->system), LOG_SEVERITY_DEBUG,
+				 "%s environment: %s", svc->conf->name, *e);
 	launch_free(&launch);
 
 	svc->pid = pid;
