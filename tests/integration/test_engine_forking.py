@@ -186,10 +186,13 @@ d.service:
 
 def test_parallel_forking_services_keep_their_own_daemons(tend, tmp_path):
     """Two forking services without pidfile start at once; their daemons stay in their
-    launchers' process groups (no setsid), so each service follows its own."""
-    for name in ("a", "b"):
+    launchers' process groups (no setsid), so each service follows its own. b's daemon is
+    orphaned (double fork) while b's launcher still works, when a's launcher exits: a must
+    not take it."""
+    for name, work in (("a", "0.3"), ("b", "1")):
         script(tmp_path, f"{name}-daemon", f"echo $$ > {tmp_path}/{name}.pid\nexec sleep 120\n")
-        script(tmp_path, f"{name}-launch", f"{tmp_path}/{name}-daemon &\nsleep 0.3\nexit 0\n")
+        script(tmp_path, f"{name}-launch",
+               f"( {tmp_path}/{name}-daemon & )\nsleep {work}\nexit 0\n")
     tp = engine(tend, tmp_path, f"""
 a.service:
   type: forking
