@@ -20,7 +20,9 @@
 #include "core/loop.h"
 #include "faces.h"
 #include "log/log.h"
+#include "log/selector.h"
 #include "options.h"
+#include "svc/cron_expr.h"
 #include "svc/launch.h"
 #include "system.h"
 #include "users.h"
@@ -72,6 +74,37 @@ static const char *pidzero_dir(const struct options *o, const char *config_path,
 	return NULL;
 }
 
+/* Values conf/ keeps as strings because they may need expansion at launch: when they are
+ * literal, check them now, so a bad selector or cron interval is a configuration error
+ * (before anything starts, and in --check-config) rather than a failure at run time. */
+static void check_literal_values(const struct config *config, struct conf_errors *errors)
+{
+	char why[256];
+	for (size_t i = 0; i < config->nloggings; i++) {
+		const struct logging_conf *l = &config->loggings[i];
+		if (!l->selector || strpbrk(l->selector, "$`"))
+			continue;
+		struct selector *sel = selector_compile(l->selector, why, sizeof(why));
+		if (sel)
+			selector_free(sel);
+		else
+			conf_errors_add(errors, l->selector_origin.file ? &l->selector_origin : &l->origin,
+					"%s.selector: found '%s': %s; allowed: [!]facility.[!][=]priority "
+					"items separated by ';' (see docs/logging.md)",
+					l->name, l->selector, why);
+	}
+	for (size_t i = 0; i < config->nservices; i++) {
+		const struct service_conf *svc = &config->services[i];
+		if (svc->type != SERVICE_CRON || !svc->interval || strpbrk(svc->interval, "$`"))
+			continue;
+		struct cron_expr expr;
+		if (cron_expr_parse(svc->interval, &expr, why, sizeof(why)) < 0)
+			conf_errors_add(errors,
+					svc->interval_origin.file ? &svc->interval_origin : &svc->origin,
+					"%s.interval: found '%s': %s", svc->name, svc->interval, why);
+	}
+}
+
 static int load_configuration(const struct options *o, const char *home, struct config *config,
 			      char *loaded, size_t loaded_len, bool *loaded_pidzero)
 {
@@ -107,6 +140,8 @@ static int load_configuration(const struct options *o, const char *home, struct 
 		struct conf_load_options load = {.path = path};
 		rc = conf_load(&load, config, &errors);
 	}
+	if (rc == 0)
+		check_literal_values(config, &errors);
 	if (rc < 0 || errors.count) {
 		conf_errors_print(&errors, stderr);
 		fprintf(stderr, "Configuration Error: %zu problem%s found; nothing was started\n",

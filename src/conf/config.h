@@ -99,12 +99,14 @@ struct service_conf {
 	bool vital;                /* pidzero: the container stops when this exits */
 	bool shell_command;        /* pidzero: run via /bin/sh -c (command is a shell string) */
 	char **exec_args;          /* CONSOLE: argv given directly (expanded, never split) */
+	struct conf_origin interval_origin; /* where `interval` was written (checked at load) */
 };
 
 struct logging_conf {
 	char *name;                /* "foo.logging" */
 	struct conf_origin origin;
 	char *selector;            /* unexpanded; default "*.*" */
+	struct conf_origin selector_origin; /* where `selector` was written (checked at load) */
 	char *file;                /* unexpanded, strftime-expanded at open */
 	bool to_stdout;
 	bool to_stderr;

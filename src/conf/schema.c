@@ -420,6 +420,9 @@ static void schema_build_service(const struct schema_section *section, struct co
 				"with 'uid'",
 				section->name);
 	schema_check_references(section, service, errors);
+	const struct yaml_node *interval = schema_lookup(section, "interval");
+	if (interval)
+		service->interval_origin = interval->origin;
 }
 
 static void schema_build_logging(const struct schema_section *section, struct config *config,
@@ -445,6 +448,9 @@ static void schema_build_logging(const struct schema_section *section, struct co
 	if (used)
 		schema_check_reserved(section, errors);
 	schema_apply_section(section, schema_logging_keys, logging, errors);
+	const struct yaml_node *selector = schema_lookup(section, "selector");
+	if (selector)
+		logging->selector_origin = selector->origin;
 	const struct yaml_node *gid = schema_lookup(section, "gid");
 	if (gid && !schema_lookup(section, "uid"))
 		conf_errors_add(errors, &gid->origin,

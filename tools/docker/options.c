@@ -127,7 +127,7 @@ int options_parse(int argc, char **argv, struct options *opt)
 	const char *docker_host =
 	    env_host && env_host[0] ? env_host : "unix:///var/run/docker.sock";
 	int c;
-	unsigned long long v;
+	unsigned long long v = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		int rc = 0;
 		switch (c) {
