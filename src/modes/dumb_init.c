@@ -31,7 +31,7 @@
 #endif
 /* dumb-init's version line with tend's own version after it, so that "dumb-init v1.2.5"
  * (the behaviour reproduced here) still heads the line. */
-#define DUMB_INIT_VERSION_TEXT "dumb-init v1.2.5 (tend " TEND_VERSION ")\n"
+#define DUMB_INIT_VERSION_TEXT "dumb-init v1.2.5\n"
 
 /* dumb-init rewrites only the classic signals. */
 #define DUMB_INIT_MAX_SIGNAL 31

@@ -36,7 +36,9 @@
  * same place tini puts its git commit, so parsers of `tini --version` (dockerd's among them)
  * still read "0.19.0". */
 #define TINI_COMPAT_VERSION "0.19.0"
-#define TINI_VERSION_TEXT   "tini version " TINI_COMPAT_VERSION " - tend " TEND_VERSION
+/* Byte for byte as tini prints it (scripts and dockerd parse it); `tend --version`
+ * names tend itself. */
+#define TINI_VERSION_TEXT   "tini version " TINI_COMPAT_VERSION
 
 enum tini_level { TINI_FATAL, TINI_WARN, TINI_INFO, TINI_DEBUG, TINI_TRACE };
 

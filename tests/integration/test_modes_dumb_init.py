@@ -89,12 +89,12 @@ def test_help_text_is_byte_for_byte(bins):
     code, out, err = run(bins, "ours", ["--help"])
     real = run(bins, "real", ["--help"])
     assert code == 0 and out == ""
-    assert err.startswith(f"dumb-init v1.2.5 (tend {TEND_VERSION})\n")
+    assert err.startswith("dumb-init v1.2.5\n")
     assert err.split("\n", 1)[1] == real[2].split("\n", 1)[1]
 
 
 def test_version_format(bins):
-    assert run(bins, "ours", ["-V"]) == (0, "", f"dumb-init v1.2.5 (tend {TEND_VERSION})\n")
+    assert run(bins, "ours", ["-V"]) == (0, "", "dumb-init v1.2.5\n") == run(bins, "real", ["-V"])
 
 
 def test_usage_uses_argv0(tmp_path):
