@@ -471,6 +471,11 @@ static void apply(struct system *s, struct system_reload_state *st)
 	graph_free(&s->graph);
 	s->graph = graph;
 
+	/* The *.logging sections: the logger writes out its old outputs, then opens the new. */
+	SWAP(old->loggings, next->loggings);
+	SWAP(old->nloggings, next->nloggings);
+	logger_configure(s->logger, old);
+
 	char summary[300];
 	snprintf(summary, sizeof(summary),
 		 "configuration reloaded: %zu added, %zu removed, %zu changed, %zu unchanged",
