@@ -5,6 +5,7 @@
  * Nothing here runs after the loop starts except the final flush.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,9 +59,19 @@ static int personality_main(const char *name, int argc, char **argv, bool *found
 	return 0;
 }
 
+/* A container runtime may start us with 0, 1 or 2 closed: the next open() would land there
+ * and a socket or log file would receive writes meant for stdout. */
+static void ensure_standard_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) < 0)
+			return;
+}
+
 int main(int argc, char **argv)
 {
 	bool found;
+	ensure_standard_fds();
 	char *self = argv[0] ? argv[0] : "tend";
 	const char *base = strrchr(self, '/') ? strrchr(self, '/') + 1 : self;
 	/* `chaperone` is tend itself; every other known name is a personality. */

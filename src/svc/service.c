@@ -348,6 +348,12 @@ static void service_pid_exited(pid_t pid, int status, void *arg)
 	if (pid != svc->pid && pid != svc->attached_pid)
 		return;
 	if (pid == svc->pid) {
+		/* What the process wrote just before it died goes to the log before its end is
+		 * reported, so the log reads in order. */
+		if (svc->out)
+			log_capture_read_available(svc->out);
+		if (svc->err)
+			log_capture_read_available(svc->err);
 		svc->pid = 0;
 		svc->last_status = status;
 	}

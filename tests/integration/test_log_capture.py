@@ -151,7 +151,8 @@ errors.logging:
     assert any("info-line" in l for l in lines(log))
 
 
-def test_invalid_selector_is_reported(tend, tmp_path):
+def test_invalid_selector_is_a_configuration_error(tend, tmp_path):
+    """A literal selector is checked at load: tend names file:line:column and starts nothing."""
     log = tmp_path / "good.log"
     config = f"""
 hello.service:
@@ -164,9 +165,31 @@ good.logging:
   file: {log}
 """
     tp = tend([], config=config)
+    assert tp.wait(30) == 1, tp.stderr
+    assert "tend.conf:5:13: error: bad.logging.selector: found 'kern.infx'" in tp.stderr
+    assert "invalid logging priority" in tp.stderr
+    assert not log.exists() or "still-logged" not in log.read_text()
+
+
+def test_invalid_expanded_selector_is_reported_and_others_work(tend, tmp_path):
+    """A selector that needs expansion can only be checked when the logger applies it."""
+    log = tmp_path / "good.log"
+    config = f"""
+settings:
+  env_set:
+    BAD_LEVEL: infx
+hello.service:
+  command: "echo still-logged"
+bad.logging:
+  selector: "kern.$(BAD_LEVEL)"
+  file: {tmp_path}/bad.log
+good.logging:
+  selector: "daemon.*"
+  file: {log}
+"""
+    tp = tend([], config=config)
     assert tp.wait(30) == 0, tp.stderr
     assert "bad.logging" in tp.stderr and "invalid logging priority" in tp.stderr
-    assert ":3:" in tp.stderr or "tend.conf" in tp.stderr   # where it was written
     assert any("still-logged" in l for l in lines(log))
 
 
