@@ -122,11 +122,23 @@ tree_rss() {
 	done
 	echo "$kb"
 }
+# on-CPU time in ms (/proc/PID/schedstat) of pid $1 and its descendants, services left out
+tree_cpu() {
+	local p=$1 comm ns=0 c
+	comm=$(cat "/proc/$p/comm" 2>/dev/null || true)
+	if [[ $comm != bench-svc && $comm != run ]]; then
+		ns=$(awk '{print $1}' "/proc/$p/schedstat" 2>/dev/null || echo 0)
+	fi
+	for c in $(cat "/proc/$p/task/$p/children" 2>/dev/null || true); do
+		ns=$((ns + $(tree_cpu "$c")))
+	done
+	echo "$ns"
+}
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) * 1000 }'; }
 
-# one trial: system $1 with $2 services; appends "start stop exit rss" to $WORK/$1.$2
+# one trial: system $1 with $2 services; appends "start stop exit rss cpu" to $WORK/$1.$2
 trial() {
-	local sys=$1 n=$2 d got t0 t1 t2 t3 t4 outer init rss exit_ms="-" watchdog
+	local sys=$1 n=$2 d got t0 t1 t2 t3 t4 outer init rss cpu exit_ms="-" watchdog
 	d=$(mktemp -d "$WORK/$sys.XXXX")
 	"setup_$sys" "$d" "$n"
 	mkfifo "$d/start" "$d/alive"
@@ -153,6 +165,7 @@ trial() {
 	fi
 	t1=$EPOCHREALTIME
 	init=$(ns_init "$outer")
+	cpu=$(tree_cpu "$init")
 	sleep 0.3 # let the system settle (timers, log lines) before reading its memory
 	rss=$(tree_rss "$init")
 	( sleep 60; kill -KILL "$init" 2>/dev/null ) & # nothing may hang the benchmark
@@ -172,7 +185,8 @@ trial() {
 	kill "$watchdog" 2>/dev/null || true
 	wait "$watchdog" 2>/dev/null || true
 	exec 3<&- 5<&-
-	echo "$(ms "$t0" "$t1") $(ms "$t2" "$t3") $exit_ms $rss" >> "$WORK/$sys.$n"
+	echo "$(ms "$t0" "$t1") $(ms "$t2" "$t3") $exit_ms $rss $(awk -v c="$cpu" 'BEGIN { printf "%.2f", c / 1e6 }')" \
+		>> "$WORK/$sys.$n"
 	rm -rf "$d"
 }
 
@@ -211,23 +225,30 @@ stat() {
 }
 base_start=$(stat "$WORK/baseline.$N" 1 plain)
 base_stop=$(stat "$WORK/baseline.$N" 2 plain)
+base_cpu=$(stat "$WORK/baseline.$N" 5 plain)
 ratio() { [[ $1 == - || $2 == - ]] && echo "-" || awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
 echo "$N services: start until all $N running, stop until all gone (ms, median (min-max) of $ROUNDS);"
+echo "cpu: on-CPU time of the supervising processes up to the moment all $N were running (ms, median);"
 echo "RssAnon of the supervising processes (kB, median) with 1 and $N services"
 echo "kernel $(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '| %-11s | %22s | %8s | %22s | %8s | %10s | %9s | %9s | %12s |\n' system "start ms" "/ bare" \
-	"stop ms" "/ bare" "exit ms" "RSS 1" "RSS $N" "kB/service"
-printf '|%s|%s:|%s:|%s:|%s:|%s:|%s:|%s:|%s:|\n' -------------  ----------------------- --------- \
-	----------------------- --------- ----------- ---------- ---------- -------------
+printf '| %-11s | %22s | %8s | %8s | %8s | %22s | %8s | %10s | %9s | %9s | %12s |\n' system "start ms" "/ bare" \
+	"cpu ms" "/ bare" "stop ms" "/ bare" "exit ms" "RSS 1" "RSS $N" "kB/service"
+printf '|%s|%s:|%s:|%s:|%s:|%s:|%s:|%s:|%s:|%s:|%s:|\n' -------------  ----------------------- --------- \
+	--------- --------- ----------------------- --------- ----------- ---------- ---------- -------------
 for s in "${systems[@]}"; do
 	f=$WORK/$s.$N
 	r1=$(stat "$WORK/$s.1" 4 plain)
 	rn=$(stat "$f" 4 plain)
 	per="-"
 	[[ $r1 != - && $rn != - ]] && per=$(awk -v a="$r1" -v b="$rn" -v n="$N" 'BEGIN { printf "%.2f", (b - a) / (n - 1) }')
-	printf '| %-11s | %22s | %8s | %22s | %8s | %10s | %9.0f | %9.0f | %12s |\n' "$s" \
+	printf '| %-11s | %22s | %8s | %8s | %8s | %22s | %8s | %10s | %9.0f | %9.0f | %12s |\n' "$s" \
 		"$(stat "$f" 1)" "$(ratio "$(stat "$f" 1 plain)" "$base_start")" \
+		"$(stat "$f" 5 plain)" "$(ratio "$(stat "$f" 5 plain)" "$base_cpu")" \
 		"$(stat "$f" 2)" "$(ratio "$(stat "$f" 2 plain)" "$base_stop")" \
 		"$(stat "$f" 3 plain)" "${r1/-/0}" "${rn/-/0}" "$per"
+done
+# every trial, for the spread (stderr, so that stdout stays the table)
+for s in "${systems[@]}"; do
+	echo "raw $s start ms: $(awk '{printf "%s ", $1}' "$WORK/$s.$N" 2>/dev/null)| stop ms: $(awk '{printf "%s ", $2}' "$WORK/$s.$N" 2>/dev/null)" >&2
 done
