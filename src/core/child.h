@@ -41,9 +41,10 @@ struct child_spec {
 	const char **failed_step; /* if not NULL, set to "exec", "chdir", "setuid"... on error */
 };
 
-/* Fork and exec. Returns the pid, or -1 with errno set to the cause: the exec error reaches
- * the parent through a close-on-exec pipe, so a missing executable is an immediate error
- * (ENOENT, EACCES...) rather than a child that exits 127. */
+/* Start the child (vfork; fork when it switches users) and wait until it has exec'd.
+ * Returns the pid, or -1 with errno set to the cause: a failure before or in exec reaches
+ * the parent at once, so a missing executable is an immediate error (ENOENT, EACCES...)
+ * rather than a child that exits 127. */
 pid_t child_spawn(const struct child_spec *spec);
 
 /* Called for a pid that was registered with child_watch(); status as from waitpid. */
