@@ -226,7 +226,13 @@ stat() {
 base_start=$(stat "$WORK/baseline.$N" 1 plain)
 base_stop=$(stat "$WORK/baseline.$N" 2 plain)
 base_cpu=$(stat "$WORK/baseline.$N" 5 plain)
-ratio() { [[ $1 == - || $2 == - ]] && echo "-" || awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio() {
+	if [[ $1 == - || $2 == - ]]; then
+		echo "-"
+	else
+		awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+	fi
+}
 echo
 echo "$N services: start until all $N running, stop until all gone (ms, median (min-max) of $ROUNDS);"
 echo "cpu: on-CPU time of the supervising processes up to the moment all $N were running (ms, median);"
