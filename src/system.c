@@ -258,6 +258,16 @@ void system_service_changed(struct system *s, struct service *svc, enum service_
 		shutdown_progress(s);
 		return;
 	}
+	/* A prerequisite that ended failed (restarts spent) will never be started: what waits
+	 * for it fails too, rather than waiting forever (chaperone's awaited start raised). */
+	if (svc->state == SVC_FAILED && !satisfied(svc) && !svc->start_failing) {
+		for (size_t i = 0; i < s->ndependents[svc->index]; i++) {
+			struct service *dep = &s->services[s->dependents[svc->index][i]];
+			if (dep->state == SVC_WAITING)
+				service_start_failed(dep, "%s: prerequisite %s failed", dep->conf->name,
+						     svc->conf->name);
+		}
+	}
 	if (satisfied(svc) && svc->state != SVC_WAITING && svc->state != SVC_STARTING) {
 		for (size_t i = 0; i < s->ndependents[svc->index]; i++)
 			try_spawn(s, &s->services[s->dependents[svc->index][i]]);

@@ -341,8 +341,7 @@ static void set_conf(struct system *s, struct service *svc, enum service_type ol
 	svc->ops = service_ops_for(svc->conf->type);
 	free(svc->short_name);
 	svc->short_name = strndup(svc->conf->name, strcspn(svc->conf->name, "."));
-	svc->enabled = service_enabled_value(svc->conf->enabled ? svc->conf->enabled : "true") && svc->ops &&
-		       !s->params.disable_services;
+	svc->enabled = svc->ops && !s->params.disable_services && system_conf_enabled(s, svc);
 	svc->restarts_left = -1;
 	svc->consecutive_failures = 0;
 	svc->note[0] = '\0';
