@@ -11,7 +11,6 @@
  * (--force, not PID 1) kill(-1) would hit the whole machine, so tend signals only its own
  * descendants, found by walking /proc.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/child.h"
+#include "core/proc.h"
 #include "log/log.h"
 #include "svc/service.h"
 #include "system_internal.h"
@@ -28,64 +28,51 @@
 #define TERM_GRACE_MS 1000
 #define KILL_WAIT_MS  5000
 
+struct process_list {
+	struct proc_stat *procs;
+	size_t n, cap;
+};
+
+static int collect_process(const struct proc_stat *stat, void *arg)
+{
+	struct process_list *list = arg;
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 256;
+		struct proc_stat *grown = realloc(list->procs, cap * sizeof(*grown));
+		if (!grown)
+			return 1; /* out of memory: signal what we have */
+		list->procs = grown;
+		list->cap = cap;
+	}
+	list->procs[list->n++] = *stat;
+	return 0;
+}
+
 /* Signal every descendant of tend (subreaper mode). Returns how many were signalled. */
 static size_t signal_descendants(int signo)
 {
 	pid_t self = getpid();
-	size_t cap = 256, n = 0;
-	struct {
-		pid_t pid, ppid;
-	} *procs = malloc(cap * sizeof(*procs));
-	if (!procs)
-		return 0;
-	DIR *dir = opendir("/proc");
-	struct dirent *d;
-	while (dir && (d = readdir(dir))) {
-		char *end;
-		long pid = strtol(d->d_name, &end, 10);
-		if (*end || pid <= 0 || pid == self)
-			continue;
-		char path[64], buf[512];
-		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-		FILE *f = fopen(path, "re");
-		if (!f)
-			continue;
-		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[len] = '\0';
-		char *paren = strrchr(buf, ')');
-		int ppid;
-		if (!paren || sscanf(paren + 2, "%*c %d", &ppid) != 1)
-			continue;
-		if (n == cap) {
-			void *grown = realloc(procs, (cap *= 2) * sizeof(*procs));
-			if (!grown)
-				break;
-			procs = grown;
-		}
-		procs[n].pid = (pid_t)pid;
-		procs[n].ppid = ppid;
-		n++;
-	}
-	if (dir)
-		closedir(dir);
+	struct process_list list = {0};
+	proc_for_each(collect_process, &list);
 	size_t signalled = 0;
-	for (size_t i = 0; i < n; i++) {
-		/* Walk up the parent chain (bounded: chains longer than n are impossible). */
-		pid_t p = procs[i].ppid;
-		for (size_t hops = 0; p > 1 && p != self && hops < n; hops++) {
+	for (size_t i = 0; i < list.n; i++) {
+		if (list.procs[i].pid == self)
+			continue;
+		/* Walk up the parent chain (bounded: a chain longer than n is impossible). */
+		pid_t p = list.procs[i].ppid;
+		for (size_t hops = 0; p > 1 && p != self && hops < list.n; hops++) {
 			pid_t next = 0;
-			for (size_t k = 0; k < n; k++)
-				if (procs[k].pid == p) {
-					next = procs[k].ppid;
+			for (size_t k = 0; k < list.n; k++)
+				if (list.procs[k].pid == p) {
+					next = list.procs[k].ppid;
 					break;
 				}
 			p = next;
 		}
-		if (p == self && kill(procs[i].pid, signo) == 0)
+		if (p == self && kill(list.procs[i].pid, signo) == 0)
 			signalled++;
 	}
-	free(procs);
+	free(list.procs);
 	return signalled;
 }
 

@@ -5,7 +5,6 @@
  * daemon once its launcher is gone, so tend's own unclaimed children are the daemon. The
  * service ends when every adopted process has ended.
  */
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/child.h"
+#include "core/proc.h"
 #include "log/log.h"
 #include "svc/attach.h"
 #include "svc/service.h"
@@ -92,50 +92,37 @@ static bool in_other_service_group(const struct service *svc, pid_t pgrp)
 	return false;
 }
 
+struct adoption {
+	struct service *svc;
+	pid_t self;
+	size_t found;
+};
+
+static int adopt_one(const struct proc_stat *proc, void *arg)
+{
+	struct adoption *a = arg;
+	struct service *svc = a->svc;
+	struct forking_state *st = state_of(svc);
+	if (proc->ppid != a->self || proc->pid <= 1 || proc->state == 'Z' ||
+	    child_is_watched(system_children(svc->system), proc->pid) ||
+	    in_other_service_group(svc, proc->pgrp))
+		return 0;
+	child_watch(system_children(svc->system), proc->pid, adopted_exited, svc);
+	if (!svc->attached_pid)
+		svc->attached_pid = proc->pid;
+	if (st->adopted < FORKING_MAX_NAMED)
+		st->named[st->adopted] = proc->pid;
+	st->adopted++;
+	a->found++;
+	return 0;
+}
+
 /* Claim tend's children that nobody watches: the launcher's daemon(s). */
 static size_t adopt_orphans(struct service *svc)
 {
-	struct forking_state *st = state_of(svc);
-	pid_t self = getpid();
-	size_t found = 0;
-	DIR *proc = opendir("/proc");
-	if (!proc)
-		return 0;
-	struct dirent *d;
-	while ((d = readdir(proc))) {
-		char *end;
-		long pid = strtol(d->d_name, &end, 10);
-		if (*end || pid <= 1)
-			continue;
-		char path[64], buf[512];
-		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-		FILE *f = fopen(path, "re");
-		if (!f)
-			continue;
-		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[n] = '\0';
-		char *close_paren = strrchr(buf, ')');
-		if (!close_paren)
-			continue;
-		char state;
-		int ppid, pgrp;
-		if (sscanf(close_paren + 2, "%c %d %d", &state, &ppid, &pgrp) != 3 || ppid != self)
-			continue;
-		if (state == 'Z' || child_is_watched(system_children(svc->system), (pid_t)pid))
-			continue;
-		if (in_other_service_group(svc, (pid_t)pgrp))
-			continue;
-		child_watch(system_children(svc->system), (pid_t)pid, adopted_exited, svc);
-		if (!svc->attached_pid)
-			svc->attached_pid = (pid_t)pid;
-		if (st->adopted < FORKING_MAX_NAMED)
-			st->named[st->adopted] = (pid_t)pid;
-		st->adopted++;
-		found++;
-	}
-	closedir(proc);
-	return found;
+	struct adoption a = {svc, getpid(), 0};
+	proc_for_each(adopt_one, &a);
+	return a.found;
 }
 
 static void forking_on_timer(struct service *svc)

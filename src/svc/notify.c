@@ -31,6 +31,7 @@
 
 #include "core/child.h"
 #include "core/loop.h"
+#include "core/proc.h"
 #include "log/log.h"
 #include "svc/attach.h"
 #include "svc/notify_parse.h"
@@ -95,25 +96,14 @@ static void notify_close_socket(struct service *svc, struct notify_state *st)
 
 /* ---- credentials ---- */
 
-/* Parent and process group of pid from /proc/<pid>/stat. -1 when pid is gone. */
+/* Parent and process group of pid; -1 when pid is gone (or a zombie). */
 static int proc_parent(pid_t pid, pid_t *ppid, pid_t *pgrp)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	struct proc_stat stat;
+	if (proc_stat_read(pid, &stat) < 0 || stat.state == 'Z')
 		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name may contain anything, ')' included: the fields follow the last ')'. */
-	char *paren = strrchr(buf, ')');
-	char state;
-	int parent, group;
-	if (!paren || sscanf(paren + 1, " %c %d %d", &state, &parent, &group) != 3 || state == 'Z')
-		return -1;
-	*ppid = (pid_t)parent;
-	*pgrp = (pid_t)group;
+	*ppid = stat.ppid;
+	*pgrp = stat.pgrp;
 	return 0;
 }
 
