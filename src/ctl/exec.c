@@ -366,7 +366,10 @@ static void print_entry(const struct logring_entry *e, void *arg)
 		v->skip--;
 		return;
 	}
-	ctl_buf_printf(v->out, "%s\n", e->line);
+	char line[LOGRING_TEXT + 1];
+	size_t n = logring_format(e, line, LOGRING_TEXT);
+	line[n++] = '\n';
+	ctl_buf_add(v->out, line, n);
 }
 
 static void run_logs(struct ctl_server *server, struct ctl_conn *conn,

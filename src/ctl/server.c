@@ -507,14 +507,19 @@ static void on_log_record(const struct log_record *record, void *arg)
 static void on_ring_entry(const struct logring_entry *entry, void *arg)
 {
 	struct ctl_server *server = arg;
-	char line[LOGRING_TEXT + 2];
-	int n = snprintf(line, sizeof(line), "%s\n", entry->line);
+	char line[LOGRING_TEXT + 1];
+	size_t n = 0; /* formatted for the first follower that wants it, and only then */
 	/* streaming may close a connection (and relink it to the dead list): take next first */
 	for (struct ctl_conn *conn = server->conns, *next; conn; conn = next) {
 		next = conn->next;
-		if (conn->phase == CONN_FOLLOWING &&
-		    logring_entry_matches(entry, conn->follow_names, conn->nfollow))
-			ctl_conn_stream(conn, line, (size_t)n);
+		if (conn->phase != CONN_FOLLOWING ||
+		    !logring_entry_matches(entry, conn->follow_names, conn->nfollow))
+			continue;
+		if (n == 0) {
+			n = logring_format(entry, line, LOGRING_TEXT);
+			line[n++] = '\n';
+		}
+		ctl_conn_stream(conn, line, n);
 	}
 }
 

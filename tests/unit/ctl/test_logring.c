@@ -1,6 +1,7 @@
 /*
  * test_logring.c — the `tendctl logs` ring (src/ctl/logring.c): order, overwriting the oldest,
- * long texts cut, newlines flattened, and the service/tag filter.
+ * the last LOGRING_RECORDS visible whatever the records' sizes, long texts cut, newlines
+ * flattened, and the service/tag filter.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,7 +29,7 @@ static void add(struct logring *ring, const char *service, const char *tag, cons
 }
 
 struct collected {
-	char lines[LOGRING_SLOTS + 10][LOGRING_TEXT];
+	char lines[LOGRING_RECORDS + 10][LOGRING_TEXT];
 	size_t n;
 	uint64_t first_seq;
 };
@@ -38,7 +39,8 @@ static void collect(const struct logring_entry *e, void *arg)
 	struct collected *c = arg;
 	if (c->n == 0)
 		c->first_seq = e->seq;
-	snprintf(c->lines[c->n++], LOGRING_TEXT, "%s", e->line);
+	assert_true(c->n < LOGRING_RECORDS + 10);
+	logring_format(e, c->lines[c->n++], LOGRING_TEXT);
 }
 
 static void test_order_and_overwrite(void **state)
@@ -48,15 +50,15 @@ static void test_order_and_overwrite(void **state)
 	assert_non_null(ring);
 	followed = 0;
 	char text[32];
-	for (int i = 0; i < LOGRING_SLOTS + 5; i++) {
+	for (int i = 0; i < LOGRING_RECORDS + 5; i++) {
 		snprintf(text, sizeof(text), "line %d", i);
 		add(ring, "web.service", "web", text);
 	}
-	assert_int_equal(followed, LOGRING_SLOTS + 5);
-	assert_int_equal(logring_count(ring), LOGRING_SLOTS + 5);
+	assert_int_equal(followed, LOGRING_RECORDS + 5);
+	assert_int_equal(logring_count(ring), LOGRING_RECORDS + 5);
 	c.n = 0;
 	logring_visit(ring, collect, &c);
-	assert_int_equal(c.n, LOGRING_SLOTS);
+	assert_int_equal(c.n, LOGRING_RECORDS);
 	assert_int_equal(c.first_seq, 6);
 	assert_non_null(strstr(c.lines[0], "web[42]: line 5"));
 	assert_non_null(strstr(c.lines[c.n - 1], "line 1028"));
@@ -83,21 +85,86 @@ static void test_long_and_multiline(void **state)
 
 static void test_matches(void **state)
 {
-	struct logring_entry e = {.seq = 1};
-	strcpy(e.service, "web.service");
-	strcpy(e.tag, "web");
+	struct logring_entry e = {
+	    .seq = 1, .service = "web.service", .service_len = 11, .tag = "web", .tag_len = 3};
 	char *names[] = {"db", "web"};
 	assert_true(logring_entry_matches(&e, NULL, 0));
 	assert_true(logring_entry_matches(&e, names, 2));
 	assert_false(logring_entry_matches(&e, names, 1));
 	char *full[] = {"web.service"};
 	assert_true(logring_entry_matches(&e, full, 1));
-	strcpy(e.service, "");
-	strcpy(e.tag, "cron");
+	e.service = "";
+	e.service_len = 0;
+	e.tag = "cron";
+	e.tag_len = 4;
 	char *cron[] = {"cron"};
 	assert_true(logring_entry_matches(&e, cron, 1));
 	char *we[] = {"we"};
 	assert_false(logring_entry_matches(&e, we, 1));
+	/* the strings are not NUL-terminated: only their lengths count */
+	e.tag = "cronjob";
+	assert_true(logring_entry_matches(&e, cron, 1));
+}
+
+/* Records of the largest size (long service, tag and text) and tiny ones mixed: the last
+ * LOGRING_RECORDS stay visible, in order, whatever the chunks hold. */
+static void test_bound_with_large_records(void **state)
+{
+	static struct collected c;
+	struct logring *ring = logring_new(NULL, NULL);
+	char service[100], tag[100], big[LOGRING_TEXT * 3];
+	memset(service, 's', sizeof(service) - 1);
+	service[sizeof(service) - 1] = '\0';
+	memset(tag, 't', sizeof(tag) - 1);
+	tag[sizeof(tag) - 1] = '\0';
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	const int total = 10 * LOGRING_RECORDS + 3; /* the last one small, the one before large */
+	for (int i = 0; i < total; i++) {
+		if (i % 3 == 0) {
+			char text[32];
+			snprintf(text, sizeof(text), "small %d", i);
+			add(ring, NULL, "t", text);
+		} else {
+			snprintf(big, sizeof(big), "%08d", i);
+			big[8] = 'x';
+			add(ring, service, tag, big);
+		}
+	}
+	assert_int_equal(logring_count(ring), total);
+	c.n = 0;
+	logring_visit(ring, collect, &c);
+	assert_int_equal(c.n, LOGRING_RECORDS);
+	assert_int_equal(c.first_seq, total - LOGRING_RECORDS + 1);
+	char want[32];
+	snprintf(want, sizeof(want), "small %d", total - 1);
+	assert_non_null(strstr(c.lines[c.n - 1], want));
+	/* a long tag is cut to LOGRING_TAG_MAX bytes */
+	char cut_tag[LOGRING_TAG_MAX + 2];
+	memset(cut_tag, 't', LOGRING_TAG_MAX);
+	strcpy(cut_tag + LOGRING_TAG_MAX, "[");
+	assert_non_null(strstr(c.lines[c.n - 2], cut_tag));
+	logring_free(ring);
+}
+
+/* The line format: "-" for a missing tag, no pid part when unknown. */
+static void test_format(void **state)
+{
+	struct logring_entry e = {
+	    .seq = 1, .sec = 0, .service = "", .tag = "", .text = "hello", .text_len = 5};
+	char line[LOGRING_TEXT];
+	size_t n = logring_format(&e, line, sizeof(line));
+	assert_int_equal(n, strlen(line));
+	assert_non_null(strstr(line, " -: hello"));
+	e.tag = "x";
+	e.tag_len = 1;
+	e.pid = 7;
+	logring_format(&e, line, sizeof(line));
+	assert_non_null(strstr(line, " x[7]: hello"));
+	char small[12];
+	n = logring_format(&e, small, sizeof(small));
+	assert_int_equal(n, sizeof(small) - 1);
+	assert_string_equal(small + n - 3, "...");
 }
 
 int main(void)
@@ -106,6 +173,8 @@ int main(void)
 	    cmocka_unit_test(test_order_and_overwrite),
 	    cmocka_unit_test(test_long_and_multiline),
 	    cmocka_unit_test(test_matches),
+	    cmocka_unit_test(test_bound_with_large_records),
+	    cmocka_unit_test(test_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
