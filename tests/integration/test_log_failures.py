@@ -126,4 +126,6 @@ file.logging:
     assert proc.returncode == 0
     got = text(log)
     assert "talk 19999" in got
-    assert got.count("log output sys:stdout: Bad file descriptor") == 1
+    # tend puts /dev/null on a closed fd 0-2 before anything else, so stdout is a sink
+    # that swallows everything: nothing fails and nothing is held back.
+    assert "Bad file descriptor" not in got

@@ -111,7 +111,7 @@ c.service:
     assert code == 0, err
 
 
-def test_bad_interval_is_a_start_failure_with_the_parser_message(tend):
+def test_bad_interval_is_a_configuration_error_with_the_parser_message(tend):
     tp = tend(["--no-syslog"], config={"a.conf": """
 c.service:
   type: cron
@@ -122,8 +122,23 @@ k.service:
 """})
     code = tp.wait(30)
     err = tp.stderr
+    assert "a.conf:4:13: error: c.service.interval: found '* 24 * * *': hour: found '24', allowed: 0-23" in err, err
+    assert code == 1
+
+
+def test_bad_expanded_interval_is_a_start_failure(tend):
+    tp = tend(["--no-syslog"], config={"a.conf": """
+c.service:
+  type: cron
+  interval: "* $(HOUR:-24) * * *"
+  command: "true"
+k.service:
+  command: sleep 30
+"""})
+    code = tp.wait(30)
+    err = tp.stderr
     assert "c.service: invalid interval '* 24 * * *': hour: found '24', allowed: 0-23" in err, err
-    assert code != 0
+    assert code == 3
 
 
 def test_note_and_stop_through_the_control_socket(tend, tmp_path):
