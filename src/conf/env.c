@@ -2,9 +2,11 @@
  * env.c — environment maps and how chaperone builds them level by level (cutil/env.py
  * Environment.__init__), plus the public envp a child receives.
  *
- * Maps are small (tens of variables), so lookups are linear; what matters is that the order
- * of insertion is kept (children see variables in a stable order) and that a replaced value
- * keeps its place, as a Python dict does.
+ * A map keeps the order of insertion (children see variables in a stable order) and a
+ * replaced value keeps its place, as a Python dict does. Every launch builds a service level
+ * from the settings level and expands it, looking each name up many times, so names are
+ * also indexed: a small open-addressing hash table (linear probing, at most half full) maps
+ * a name to its place in vars.
  */
 #include "conf/env.h"
 
@@ -15,6 +17,8 @@
 #include <string.h>
 
 #include "conf/expand.h"
+
+#define ENV_INDEX_MIN 16 /* slots of the smallest index */
 
 struct env *env_new(void)
 {
@@ -38,6 +42,7 @@ void env_free(struct env *env)
 		free(env->vars[i].value);
 	}
 	free(env->vars);
+	free(env->index);
 	for (size_t i = 0; i < env->nshadow; i++)
 		free(env->shadow[i].name);
 	free(env->shadow);
@@ -45,18 +50,117 @@ void env_free(struct env *env)
 	free(env);
 }
 
-static struct env_var *env_find(const struct env *env, const char *name)
+/* ---- the name index ---- */
+
+/* FNV-1a over the first len bytes of name. */
+static uint32_t env_hash(const char *name, size_t len)
 {
+	uint32_t hash = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ (unsigned char)name[i]) * 16777619u;
+	return hash;
+}
+
+/* The slot holding name, or the empty slot where it would go. */
+static struct env_slot *env_slot_of(const struct env *env, const char *name, size_t len,
+				    uint32_t hash)
+{
+	size_t mask = env->index_size - 1;
+	for (size_t i = hash & mask;; i = (i + 1) & mask) {
+		struct env_slot *slot = &env->index[i];
+		if (slot->position == 0)
+			return slot;
+		const char *other = env->vars[slot->position - 1].name;
+		if (slot->hash == hash && strncmp(other, name, len) == 0 && other[len] == '\0')
+			return slot;
+	}
+}
+
+static void env_index_put(struct env *env, size_t position, uint32_t hash)
+{
+	size_t mask = env->index_size - 1;
+	size_t i = hash & mask;
+	while (env->index[i].position != 0)
+		i = (i + 1) & mask;
+	env->index[i].hash = hash;
+	env->index[i].position = (uint32_t)(position + 1);
+}
+
+/* A fresh index of size slots for the variables there are. */
+static int env_index_rebuild(struct env *env, size_t size)
+{
+	struct env_slot *index = calloc(size, sizeof(*index));
+	if (!index)
+		return -1;
+	free(env->index);
+	env->index = index;
+	env->index_size = size;
 	for (size_t i = 0; i < env->count; i++)
-		if (strcmp(env->vars[i].name, name) == 0)
-			return &env->vars[i];
-	return NULL;
+		env_index_put(env, i, env_hash(env->vars[i].name, strlen(env->vars[i].name)));
+	return 0;
+}
+
+/* Room in vars and in the index for count variables in all. */
+static int env_reserve(struct env *env, size_t count)
+{
+	if (count >= UINT32_MAX / 2)
+		return -1;
+	if (count > env->capacity) {
+		size_t capacity = env->capacity ? env->capacity : 16;
+		while (capacity < count)
+			capacity *= 2;
+		struct env_var *vars = realloc(env->vars, capacity * sizeof(*vars));
+		if (!vars)
+			return -1;
+		env->vars = vars;
+		env->capacity = capacity;
+	}
+	if (count * 2 > env->index_size) {
+		size_t size = env->index_size ? env->index_size : ENV_INDEX_MIN;
+		while (count * 2 > size)
+			size *= 2;
+		if (env_index_rebuild(env, size) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Empties a slot, moving later slots of the same probe run back so none gets lost. */
+static void env_index_remove(struct env *env, struct env_slot *slot)
+{
+	size_t mask = env->index_size - 1;
+	size_t hole = (size_t)(slot - env->index);
+	for (size_t i = (hole + 1) & mask; env->index[i].position != 0; i = (i + 1) & mask) {
+		size_t home = env->index[i].hash & mask;
+		/* Can the entry at i move back to the hole? Only if its home is not in
+		 * (hole, i], cyclically. */
+		bool home_after_hole =
+		    hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+		if (home_after_hole)
+			continue;
+		env->index[hole] = env->index[i];
+		hole = i;
+	}
+	env->index[hole].position = 0;
+}
+
+static struct env_var *env_find_len(const struct env *env, const char *name, size_t len)
+{
+	if (env->count == 0)
+		return NULL;
+	const struct env_slot *slot = env_slot_of(env, name, len, env_hash(name, len));
+	return slot->position ? &env->vars[slot->position - 1] : NULL;
+}
+
+const char *env_get_len(const struct env *env, const char *name, size_t len)
+{
+	const struct env_var *var = env_find_len(env, name, len);
+	return var ? var->value : NULL;
 }
 
 const char *env_get(const struct env *env, const char *name)
 {
-	const struct env_var *var = env_find(env, name);
-	return var ? var->value : NULL;
+	return env_get_len(env, name, strlen(name));
 }
 
 int env_set(struct env *env, const char *name, const char *value)
@@ -64,30 +168,24 @@ int env_set(struct env *env, const char *name, const char *value)
 	char *value_copy = strdup(value);
 	if (!value_copy)
 		return -1;
-	struct env_var *var = env_find(env, name);
+	size_t len = strlen(name);
+	struct env_var *var = env_find_len(env, name, len);
 	if (var) {
 		free(var->value);
 		var->value = value_copy;
 		env_drop_expanded(env);
 		return 0;
 	}
-	if (env->count == env->capacity) {
-		size_t capacity = env->capacity ? env->capacity * 2 : 16;
-		struct env_var *vars = realloc(env->vars, capacity * sizeof(*vars));
-		if (!vars) {
-			free(value_copy);
-			return -1;
-		}
-		env->vars = vars;
-		env->capacity = capacity;
-	}
-	char *name_copy = strdup(name);
-	if (!name_copy) {
+	char *name_copy = malloc(len + 1);
+	if (!name_copy || env_reserve(env, env->count + 1) < 0) {
+		free(name_copy);
 		free(value_copy);
 		return -1;
 	}
+	memcpy(name_copy, name, len + 1);
 	env->vars[env->count].name = name_copy;
 	env->vars[env->count].value = value_copy;
+	env_index_put(env, env->count, env_hash(name, len));
 	env->count++;
 	env_drop_expanded(env);
 	return 0;
@@ -95,16 +193,56 @@ int env_set(struct env *env, const char *name, const char *value)
 
 bool env_unset(struct env *env, const char *name)
 {
-	struct env_var *var = env_find(env, name);
-	if (!var)
+	if (env->count == 0)
 		return false;
-	size_t index = (size_t)(var - env->vars);
+	size_t len = strlen(name);
+	struct env_slot *slot = env_slot_of(env, name, len, env_hash(name, len));
+	if (slot->position == 0)
+		return false;
+	size_t position = slot->position - 1;
+	struct env_var *var = &env->vars[position];
 	free(var->name);
 	free(var->value);
-	memmove(var, var + 1, (env->count - index - 1) * sizeof(*var));
+	memmove(var, var + 1, (env->count - position - 1) * sizeof(*var));
 	env->count--;
+	env_index_remove(env, slot);
+	for (size_t i = 0; i < env->index_size; i++)
+		if (env->index[i].position > position + 1)
+			env->index[i].position--;
 	env_drop_expanded(env);
 	return true;
+}
+
+int env_reorder(struct env *env, const struct env *order)
+{
+	struct env_var *vars = malloc((env->capacity ? env->capacity : 1) * sizeof(*vars));
+	bool *moved = calloc(env->count ? env->count : 1, sizeof(*moved));
+	if (!vars || !moved) {
+		free(vars);
+		free(moved);
+		return -1;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < order->count; i++) {
+		const struct env_var *var =
+		    env_find_len(env, order->vars[i].name, strlen(order->vars[i].name));
+		if (!var)
+			continue;
+		vars[n++] = *var;
+		moved[var - env->vars] = true;
+	}
+	for (size_t i = 0; i < env->count; i++)
+		if (!moved[i])
+			vars[n++] = env->vars[i];
+	free(moved);
+	free(env->vars);
+	env->vars = vars;
+	/* Same names, same hashes: only the positions change. */
+	if (env->count)
+		memset(env->index, 0, env->index_size * sizeof(*env->index));
+	for (size_t i = 0; i < env->count; i++)
+		env_index_put(env, i, env_hash(env->vars[i].name, strlen(env->vars[i].name)));
+	return 0;
 }
 
 struct env *env_from_environ(char *const *environ)
@@ -184,6 +322,8 @@ static int env_build_steps(struct env *env, struct env *parent, const struct env
 {
 	/* 1. inherit (chaperone: `config.get('env_inherit') or ['*']`) */
 	bool inherit_all = !level || !level->inherit_set || level->inherit.count == 0;
+	if (env_reserve(env, (parent ? parent->count : 0) + (level ? level->set.count : 0) + 3) < 0)
+		return -1;
 	for (size_t i = 0; parent && i < parent->count; i++) {
 		const struct env_var *var = &parent->vars[i];
 		if ((inherit_all || env_glob_any(&level->inherit, var->name)) &&
@@ -311,12 +451,16 @@ char **env_public(const struct env *env)
 		const struct env_var *var = &env->vars[i];
 		if (var->name[0] == '_' || var->value[0] == '\0')
 			continue;
-		if (asprintf(&strv[n], "%s=%s", var->name, var->value) < 0) {
-			strv[n] = NULL;
+		size_t name_len = strlen(var->name), value_len = strlen(var->value);
+		char *entry = malloc(name_len + value_len + 2);
+		if (!entry) {
 			env_strv_free(strv);
 			return NULL;
 		}
-		n++;
+		memcpy(entry, var->name, name_len);
+		entry[name_len] = '=';
+		memcpy(entry + name_len + 1, var->value, value_len + 1);
+		strv[n++] = entry;
 	}
 	return strv;
 }

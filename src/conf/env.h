@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -48,10 +49,19 @@ struct env_shadow {
 	struct env *source; /* not owned: an ancestor level */
 };
 
+/* One slot of an env's name index (open addressing, linear probing): the hash of a name
+ * and where the variable is in vars, plus one (0: an empty slot). */
+struct env_slot {
+	uint32_t hash;
+	uint32_t position;
+};
+
 struct env {
 	struct env_var *vars; /* insertion order; a replaced value keeps its place */
 	size_t count;
 	size_t capacity;
+	struct env_slot *index; /* finds a name in vars; at most half full */
+	size_t index_size;	/* a power of two; 0 while there is no variable */
 	struct env_shadow *shadow;
 	size_t nshadow;
 	size_t shadow_capacity;
@@ -117,5 +127,13 @@ struct env *env_expanded(struct env *env, const struct expand_options *options, 
  * the result of env_expanded(). NULL-terminated, malloc'd; free with env_strv_free. */
 char **env_public(const struct env *env);
 void env_strv_free(char **strv);
+
+/* ---- for conf/expand.c ---- */
+
+/* env_get of the first len bytes of name (name need not be NUL-terminated there). */
+const char *env_get_len(const struct env *env, const char *name, size_t len);
+/* Puts env's variables in the order they have in order; those order does not have go last,
+ * in their own order. 0, or -1 when out of memory (env is then unchanged). */
+int env_reorder(struct env *env, const struct env *order);
 
 #endif

@@ -116,11 +116,16 @@ static int expand_backticks(struct expander *x, const char *text, size_t len,
 	return 0;
 }
 
+static bool expand_name_is(const char *name, size_t name_len, const char *other)
+{
+	return strncmp(other, name, name_len) == 0 && other[name_len] == '\0';
+}
+
 /* The value a self-reference sees: the variable as the level above expanded it, or "". */
-static char *expand_shadow_value(struct expander *x, const char *name)
+static char *expand_shadow_value(struct expander *x, const char *name, size_t name_len)
 {
 	for (size_t i = 0; i < x->source->nshadow; i++) {
-		if (strcmp(x->source->shadow[i].name, name) != 0)
+		if (!expand_name_is(name, name_len, x->source->shadow[i].name))
 			continue;
 		char *error = NULL;
 		struct env *above = env_expanded(x->source->shadow[i].source, x->options, &error);
@@ -129,7 +134,7 @@ static char *expand_shadow_value(struct expander *x, const char *name)
 			free(error);
 			return NULL;
 		}
-		const char *value = env_get(above, name);
+		const char *value = env_get_len(above, name, name_len);
 		size_t len = value ? strlen(value) : 0;
 		if (len > x->budget) { /* the copy counts, or repeats would be free work */
 			expand_fail(x, "expansion too large (more than %u bytes produced)",
@@ -246,52 +251,105 @@ static int expand_operator_regex(struct expander *x, const char *value, const ch
 	return rc;
 }
 
-/* Phase 1 of an expression: the value of name, computed (and kept in the result) if needed.
- * *literal is set when an undefined plain reference must stay as written. *owned is set
- * when the caller must free the value; otherwise it is borrowed from the result, where it
- * stays while the expression is evaluated (only a name missing from the result is ever
- * (re)computed, and only the entry of that name changes). */
-static char *expand_lookup(struct expander *x, const char *name, bool is_reference,
+/* Does text expand to itself, whatever the variables? It does when it holds no expression
+ * (escaped or not) and no backtick. */
+static bool expand_is_plain(const struct expander *x, const char *text)
+{
+	if (strchr(text, '`'))
+		return false;
+	const char *prefix = x->syntax->prefix;
+	size_t prefix_len = strlen(prefix);
+	for (const char *p = strchr(text, prefix[0]); p; p = strchr(p + 1, prefix[0]))
+		if (strncmp(p, prefix, prefix_len) == 0 && p[prefix_len] != '\0' &&
+		    strchr(x->syntax->openers, p[prefix_len]))
+			return false;
+	return true;
+}
+
+/* expand_recurse() of a plain raw value, without its work: the value is raw itself. The
+ * limits are checked and the budget is drawn exactly as expand_recurse() would (the scan
+ * copies the value once, the backtick pass once more), so that whether an expansion is
+ * too large does not depend on this shortcut. */
+static int expand_plain(struct expander *x, const char *raw)
+{
+	if (x->depth >= EXPAND_MAX_DEPTH)
+		return expand_fail(x, "expansion nested deeper than %d levels", EXPAND_MAX_DEPTH);
+	size_t len = strlen(raw);
+	if (len > x->budget || len > x->budget - len)
+		return expand_fail(x, "expansion too large (more than %u bytes produced)",
+				   EXPAND_MAX_OUTPUT);
+	x->budget -= 2 * len;
+	return 0;
+}
+
+/* Phase 1 of an expression: the value of name (its first name_len bytes), computed (and
+ * kept in the result) if needed. *literal is set when an undefined plain reference must stay
+ * as written. *owned is set when the caller must free the value; otherwise it is borrowed
+ * from the result or the source, where it stays while the expression is evaluated (only a
+ * name missing from the result is ever (re)computed, only the entry of that name changes,
+ * and the source does not change). */
+static char *expand_lookup(struct expander *x, const char *name, size_t name_len, bool is_reference,
 			   bool has_operator, char op, const char *parent, bool *literal,
 			   bool *owned)
 {
 	*literal = false;
 	*owned = true;
-	if (is_reference && parent && strcmp(parent, name) == 0)
-		return expand_shadow_value(x, name);
-	const char *cached = env_get(x->result, name);
+	if (is_reference && parent && expand_name_is(name, name_len, parent))
+		return expand_shadow_value(x, name, name_len);
+	const char *cached = env_get_len(x->result, name, name_len);
 	if (cached) {
 		*owned = false;
 		return (char *)cached;
 	}
-	const char *raw = env_get(x->source, name);
+	/* Not in the result: then the source is another env (for a directive, the result is
+	 * the source), which nothing here changes, so raw stays valid. */
+	const char *raw = env_get_len(x->source, name, name_len);
 	if (!raw) {
 		if (has_operator)
 			return strdup("");
 		*literal = true;
 		return NULL;
 	}
-	char *raw_copy = strdup(raw);
-	if (!raw_copy || env_set(x->result, name, raw_copy) < 0) { /* seed: stops cycles */
-		free(raw_copy);
+	bool keep = !(has_operator && op == '+');
+	char *name_copy = strndup(name, name_len);
+	if (!name_copy) {
+		expand_fail(x, "out of memory while expanding");
+		return NULL;
+	}
+	if (expand_is_plain(x, raw)) {
+		char *value = NULL;
+		if (expand_plain(x, raw) == 0) {
+			if (keep && env_set(x->result, name_copy, raw) < 0)
+				expand_fail(x, "out of memory while expanding");
+			else
+				value = (char *)raw;
+		}
+		free(name_copy);
+		*owned = false;
+		return value;
+	}
+	if (env_set(x->result, name_copy, raw) < 0) { /* seed: stops cycles */
+		free(name_copy);
 		expand_fail(x, "out of memory while expanding");
 		return NULL;
 	}
 	struct expand_buf value = expand_buf_for(x);
-	if (expand_recurse(x, raw_copy, strlen(raw_copy), name, &value) < 0) {
-		free(raw_copy);
+	if (expand_recurse(x, raw, strlen(raw), name_copy, &value) < 0) {
+		free(name_copy);
 		expand_buf_free(&value);
 		return NULL;
 	}
-	free(raw_copy);
 	char *expanded = expand_buf_take(&value);
 	if (!expanded) {
+		free(name_copy);
 		expand_fail(x, "out of memory while expanding");
 		return NULL;
 	}
-	if (has_operator && op == '+') {
-		env_unset(x->result, name);
-	} else if (env_set(x->result, name, expanded) < 0) {
+	int rc = keep ? env_set(x->result, name_copy, expanded) : 0;
+	if (!keep)
+		env_unset(x->result, name_copy);
+	free(name_copy);
+	if (rc < 0) {
 		free(expanded);
 		expand_fail(x, "out of memory while expanding");
 		return NULL;
@@ -318,15 +376,11 @@ static int expand_expression(struct expander *x, const char *content, size_t len
 	char op = has_operator ? colon[1] : '\0';
 	const char *rest = has_operator ? colon + 2 : NULL;
 	size_t rest_len = has_operator ? len - name_len - 2 : 0;
-	char *name = strndup(content, name_len);
-	if (!name)
-		return expand_fail(x, "out of memory while expanding");
 
 	bool literal = false;
 	bool owned = true;
-	char *value =
-	    expand_lookup(x, name, whole != NULL, has_operator, op, parent, &literal, &owned);
-	free(name);
+	char *value = expand_lookup(x, content, name_len, whole != NULL, has_operator, op, parent,
+				    &literal, &owned);
 	if (literal) {
 		if (expand_buf_append(out, whole, whole_len) < 0)
 			return expand_fail_append(x);
@@ -457,6 +511,29 @@ static int expand_name_order(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* A variable at its turn in expand_env(): expand_expression() of its bare name, whose output
+ * chaperone drops (the value is in the result by then); it is only counted. */
+static int expand_turn(struct expander *x, const char *name)
+{
+	if (x->steps == 0)
+		return expand_fail(x, "expansion too complex (more than %u expressions)",
+				   EXPAND_MAX_STEPS);
+	x->steps--;
+	bool literal = false, owned = true;
+	char *value =
+	    expand_lookup(x, name, strlen(name), false, false, '\0', name, &literal, &owned);
+	if (!value)
+		return x->error ? -1 : expand_fail(x, "out of memory while expanding");
+	size_t len = strlen(value);
+	if (owned)
+		free(value);
+	if (len > x->budget)
+		return expand_fail(x, "expansion too large (more than %u bytes produced)",
+				   EXPAND_MAX_OUTPUT);
+	x->budget -= len;
+	return 0;
+}
+
 struct env *expand_env(struct env *env, const struct expand_options *options, char **error)
 {
 	struct env *result = env_new();
@@ -474,32 +551,28 @@ struct env *expand_env(struct env *env, const struct expand_options *options, ch
 	struct expander x;
 	expander_init(&x, env, result, options);
 	int rc = 0;
-	for (size_t i = 0; i < env->count && rc == 0; i++) {
-		if (env_get(result, names[i]))
-			continue; /* already expanded while expanding another one */
-		struct expand_buf ignored = expand_buf_for(&x);
-		rc = expand_expression(&x, names[i], strlen(names[i]), NULL, 0, names[i], &ignored);
-		expand_buf_free(&ignored);
-	}
+	for (size_t i = 0; i < env->count && rc == 0; i++)
+		if (!env_get(result, names[i])) /* not expanded while expanding another one */
+			rc = expand_turn(&x, names[i]);
 	free(names);
 
-	/* The same variables in env's order, with the expanded values. */
-	struct env *expanded = rc == 0 ? env_new() : NULL;
-	for (size_t i = 0; expanded && i < env->count; i++) {
-		const char *value = env_get(result, env->vars[i].name);
-		if (env_set(expanded, env->vars[i].name, value ? value : "") < 0) {
-			env_free(expanded);
-			expanded = NULL;
-		}
-	}
-	env_free(result);
-	if (!expanded) {
+	/* The result holds every variable by now (a name is only dropped from it right after
+	 * a `:+` computed it, and then at its own turn it is expanded again and kept): put them
+	 * in env's order. */
+	for (size_t i = 0; rc == 0 && i < env->count; i++)
+		if (!env_get(result, env->vars[i].name) &&
+		    env_set(result, env->vars[i].name, "") < 0)
+			rc = -1;
+	if (rc == 0 && env_reorder(result, env) < 0)
+		rc = -1;
+	if (rc < 0) {
+		env_free(result);
 		*error = x.error ? x.error : strdup("out of memory while expanding");
 		return NULL;
 	}
 	free(x.error);
-	expanded->has_user = env->has_user;
-	expanded->uid = env->uid;
-	expanded->gid = env->gid;
-	return expanded;
+	result->has_user = env->has_user;
+	result->uid = env->uid;
+	result->gid = env->gid;
+	return result;
 }
