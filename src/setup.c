@@ -47,9 +47,10 @@ static int level_from_name(const char *name)
 	return -1;
 }
 
-/* pidzero: --pidzero DIR, or auto-detected when no chaperone config exists. */
-static const char *pidzero_dir(const struct options *o, const char *config_path, char *buf,
-			       size_t len)
+/* pidzero: --pidzero DIR, or auto-detected when no chaperone config exists. (Not inlined,
+ * like the two below, to keep its buffer out of its caller's frame.) */
+static __attribute__((noinline)) const char *
+pidzero_dir(const struct options *o, const char *config_path, char *buf, size_t len)
 {
 	if (o->pidzero)
 		return o->pidzero;
@@ -105,8 +106,20 @@ static void check_literal_values(const struct config *config, struct conf_errors
 	}
 }
 
-static int load_configuration(const struct options *o, const char *home, struct config *config,
-			      char *loaded, size_t loaded_len, bool *loaded_pidzero)
+static __attribute__((noinline)) int load_pidzero(const char *dir, struct config *config,
+						  struct conf_errors *errors)
+{
+	char daemons[4096], conf[4096];
+	snprintf(daemons, sizeof(daemons), "%s/daemons.json", dir);
+	snprintf(conf, sizeof(conf), "%s/config.json", dir);
+	return conf_load_pidzero(daemons, path_exists(conf) ? conf : NULL, config, errors);
+}
+
+/* Not inlined: its path buffers would otherwise stay in setup_and_run's frame, under which
+ * the whole loop runs (PID 1's stack pages, once touched, stay). */
+static __attribute__((noinline)) int load_configuration(const struct options *o, const char *home,
+							struct config *config, char *loaded,
+							size_t loaded_len, bool *loaded_pidzero)
 {
 	struct conf_errors errors = {0};
 	char path[4096], pz[4096];
@@ -125,10 +138,7 @@ static int load_configuration(const struct options *o, const char *home, struct 
 	snprintf(loaded, loaded_len, "%s", dir ? dir : path);
 	*loaded_pidzero = dir != NULL;
 	if (dir) {
-		char daemons[4096], conf[4096];
-		snprintf(daemons, sizeof(daemons), "%s/daemons.json", dir);
-		snprintf(conf, sizeof(conf), "%s/config.json", dir);
-		rc = conf_load_pidzero(daemons, path_exists(conf) ? conf : NULL, config, &errors);
+		rc = load_pidzero(dir, config, &errors);
 	} else {
 		/* chaperone runs with no services when the path is missing; say so when the user
 		 * named it, since a relative --config is relative to the user's home (or /). */

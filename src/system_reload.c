@@ -108,7 +108,8 @@ int system_reload_prepare(struct system *s)
 		return -1;
 	}
 	s->services = grown;
-	memset(grown + s->nservices, 0, RELOAD_SPARE_SLOTS * sizeof(*grown));
+	/* The spare slots are left untouched (init_added() sets a slot up when a reload fills
+	 * it): zeroing them here made ~25 kB of PID 1's memory resident for nothing. */
 	for (size_t i = 0; i < s->nservices; i++) {
 		service_init_timers(&grown[i]);
 		if (grown[i].conf && strcmp(grown[i].conf->name, "CONSOLE") == 0)

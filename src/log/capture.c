@@ -25,7 +25,8 @@
 #include "log/logger_internal.h"
 
 #define CAPTURE_LINE_MAX   8192
-#define CAPTURE_BUFFER	   (64 * 1024)
+#define CAPTURE_BUFFER	   (64 * 1024) /* the most a capture holds and reads at once */
+#define CAPTURE_BUFFER_MIN (4 * 1024)  /* its first buffer, allocated at its first read */
 #define CAPTURE_PARTIAL_MS 1000
 #define CAPTURE_PIPE_SIZE  (1024 * 1024)
 
@@ -50,7 +51,11 @@ struct log_capture {
 	uint64_t consumed;
 	uint64_t partial_mark;
 	size_t start, len;
-	char buf[CAPTURE_BUFFER];
+	/* Grown by doubling, from CAPTURE_BUFFER_MIN to CAPTURE_BUFFER, when full or when a read
+	 * filled it: a quiet service costs no buffer, a chatty one gets large reads. */
+	char *buf;
+	size_t cap;
+	bool filled; /* the last read took all the room: more is probably waiting */
 };
 
 static void readable(struct loop *loop, int fd, uint32_t events, void *arg);
@@ -133,6 +138,7 @@ static void destroy(struct log_capture *c)
 		c->next->prev = c->prev;
 	free(c->service);
 	free(c->tag);
+	free(c->buf);
 	free(c);
 }
 
@@ -272,26 +278,53 @@ static void after_processing(struct log_capture *c)
 	}
 }
 
-static void readable(struct loop *loop, int fd, uint32_t events, void *arg)
+/* Room to read into, at the end of the buffer: what is processed is moved out, and the buffer
+ * grows when it is full or the last read filled it. 0 only when it could not grow. */
+static size_t read_room(struct log_capture *c)
 {
-	struct log_capture *c = arg;
 	if (c->start > 0) {
 		memmove(c->buf, c->buf + c->start, c->len - c->start);
 		c->len -= c->start;
 		c->start = 0;
 	}
-	if (c->len == sizeof(c->buf)) {
-		/* Cannot happen (process() leaves at most one line's worth), but a read of 0
+	if ((c->len == c->cap || c->filled) && c->cap < CAPTURE_BUFFER) {
+		size_t cap = c->cap ? c->cap * 2 : CAPTURE_BUFFER_MIN;
+		char *buf = realloc(c->buf, cap);
+		if (buf) {
+			c->buf = buf;
+			c->cap = cap;
+		}
+	}
+	c->filled = false;
+	return c->cap - c->len;
+}
+
+static ssize_t read_some(struct log_capture *c, size_t room)
+{
+	ssize_t n = read(c->fd, c->buf + c->len, room);
+	if (n > 0) {
+		c->len += (size_t)n;
+		c->filled = (size_t)n == room;
+	}
+	return n;
+}
+
+static void readable(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct log_capture *c = arg;
+	size_t room = read_room(c);
+	if (room == 0) {
+		/* Full and out of memory to grow (a full CAPTURE_BUFFER cannot happen: process()
+		 * leaves less than a line's worth). What is held goes out as it is: a read of 0
 		 * bytes would look like end of file. */
-		process(c, false);
+		if (process(c, true))
+			after_processing(c);
 		return;
 	}
-	ssize_t n = read(fd, c->buf + c->len, sizeof(c->buf) - c->len);
+	ssize_t n = read_some(c, room);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n > 0)
-		c->len += (size_t)n;
-	else
+	if (n <= 0)
 		c->eof = true; /* end of file, or an error that will not go away */
 	if (process(c, c->eof))
 		after_processing(c);
@@ -312,17 +345,14 @@ void log_capture_read_available(struct log_capture *c)
 	/* At most a few pipe-fulls: a writer that is still alive cannot keep us here. */
 	for (int round = 0; round < 16 && c && c->fd >= 0 && !c->eof && !c->source.paused;
 	     round++) {
-		if (c->start > 0) {
-			memmove(c->buf, c->buf + c->start, c->len - c->start);
-			c->len -= c->start;
-			c->start = 0;
-		}
-		ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+		size_t room = read_room(c);
+		if (room == 0)
+			return; /* no memory: the loop's handler deals with it */
+		ssize_t n = read_some(c, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return; /* EAGAIN, or end of file: the loop's handler finishes it */
-		c->len += (size_t)n;
 		if (!process(c, false))
 			return;
 	}
@@ -357,19 +387,17 @@ void log_capture_drain_all(struct logger *logger)
 		c->drained = true;
 		logger_unpause_source(logger, &c->source);
 		while (!c->eof && loop_now_ms() < logger->flush_deadline_ms) {
-			if (c->start > 0) {
-				memmove(c->buf, c->buf + c->start, c->len - c->start);
-				c->len -= c->start;
-				c->start = 0;
+			size_t room = read_room(c);
+			if (room == 0) {
+				process(c, true); /* no memory to grow: out as it is */
+				continue;
 			}
-			ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+			ssize_t n = read_some(c, room);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0 && errno == EAGAIN)
 				break;
-			if (n > 0)
-				c->len += (size_t)n;
-			else
+			if (n <= 0)
 				c->eof = true;
 			process(c, false);
 		}
