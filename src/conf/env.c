@@ -4,9 +4,16 @@
  *
  * A map keeps the order of insertion (children see variables in a stable order) and a
  * replaced value keeps its place, as a Python dict does. Every launch builds a service level
- * from the settings level and expands it, looking each name up many times, so names are
- * also indexed: a small open-addressing hash table (linear probing, at most half full) maps
- * a name to its place in vars.
+ * from the settings level and expands it, so two things keep that cheap however many
+ * variables tend inherited:
+ *  - names are indexed: a small open-addressing hash table (linear probing, at most half
+ *    full) maps a name to its place in vars;
+ *  - the expansion takes the names in sorted order: a level keeps that order once asked
+ *    for it, and a level built from it starts from its parent's instead of sorting again;
+ *  - strings are shared, not copied: a level built from another, and the expansion of a
+ *    level, point to the same name and value strings. Each string carries a count of the
+ *    maps that hold it (and, for a name, its hash), so it is freed with the last of them.
+ *    The strings never change once made (a new value is a new string).
  */
 #include "conf/env.h"
 
@@ -19,6 +26,61 @@
 #include "conf/expand.h"
 
 #define ENV_INDEX_MIN 16 /* slots of the smallest index */
+
+/* ---- shared strings ---- */
+
+struct env_string {
+	size_t holders; /* maps (and slots of an expansion) that point to text */
+	uint32_t hash;	/* env_hash of text, when it is a name */
+	char text[];
+};
+
+static struct env_string *env_string_of(const char *text)
+{
+	return (struct env_string *)(void *)((char *)(uintptr_t)text -
+					     offsetof(struct env_string, text));
+}
+
+/* FNV-1a over the first len bytes of name. */
+static uint32_t env_hash(const char *name, size_t len)
+{
+	uint32_t hash = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ (unsigned char)name[i]) * 16777619u;
+	return hash;
+}
+
+/* A new string of the first len bytes of text, held once. */
+static char *env_string_new(const char *text, size_t len, uint32_t hash)
+{
+	struct env_string *string = malloc(sizeof(*string) + len + 1);
+	if (!string)
+		return NULL;
+	string->holders = 1;
+	string->hash = hash;
+	memcpy(string->text, text, len);
+	string->text[len] = '\0';
+	return string->text;
+}
+
+static char *env_string_hold(char *text)
+{
+	env_string_of(text)->holders++;
+	return text;
+}
+
+static void env_string_release(char *text)
+{
+	if (text && --env_string_of(text)->holders == 0)
+		free(env_string_of(text));
+}
+
+static uint32_t env_name_hash(const char *name)
+{
+	return env_string_of(name)->hash;
+}
+
+/* ---- maps ---- */
 
 struct env *env_new(void)
 {
@@ -38,27 +100,17 @@ void env_free(struct env *env)
 	if (!env)
 		return;
 	for (size_t i = 0; i < env->count; i++) {
-		free(env->vars[i].name);
-		free(env->vars[i].value);
+		env_string_release(env->vars[i].name);
+		env_string_release(env->vars[i].value);
 	}
 	free(env->vars);
 	free(env->index);
+	free(env->by_name);
 	for (size_t i = 0; i < env->nshadow; i++)
 		free(env->shadow[i].name);
 	free(env->shadow);
 	env_drop_expanded(env);
 	free(env);
-}
-
-/* ---- the name index ---- */
-
-/* FNV-1a over the first len bytes of name. */
-static uint32_t env_hash(const char *name, size_t len)
-{
-	uint32_t hash = 2166136261u;
-	for (size_t i = 0; i < len; i++)
-		hash = (hash ^ (unsigned char)name[i]) * 16777619u;
-	return hash;
 }
 
 /* The slot holding name, or the empty slot where it would go. */
@@ -76,8 +128,9 @@ static struct env_slot *env_slot_of(const struct env *env, const char *name, siz
 	}
 }
 
-static void env_index_put(struct env *env, size_t position, uint32_t hash)
+static void env_index_put(struct env *env, size_t position)
 {
+	uint32_t hash = env_name_hash(env->vars[position].name);
 	size_t mask = env->index_size - 1;
 	size_t i = hash & mask;
 	while (env->index[i].position != 0)
@@ -86,22 +139,7 @@ static void env_index_put(struct env *env, size_t position, uint32_t hash)
 	env->index[i].position = (uint32_t)(position + 1);
 }
 
-/* A fresh index of size slots for the variables there are. */
-static int env_index_rebuild(struct env *env, size_t size)
-{
-	struct env_slot *index = calloc(size, sizeof(*index));
-	if (!index)
-		return -1;
-	free(env->index);
-	env->index = index;
-	env->index_size = size;
-	for (size_t i = 0; i < env->count; i++)
-		env_index_put(env, i, env_hash(env->vars[i].name, strlen(env->vars[i].name)));
-	return 0;
-}
-
-/* Room in vars and in the index for count variables in all. */
-static int env_reserve(struct env *env, size_t count)
+int env_reserve(struct env *env, size_t count)
 {
 	if (count >= UINT32_MAX / 2)
 		return -1;
@@ -114,13 +152,25 @@ static int env_reserve(struct env *env, size_t count)
 			return -1;
 		env->vars = vars;
 		env->capacity = capacity;
+		if (env->by_name) { /* a cache: without room, dropped (made again if asked) */
+			uint32_t *by_name = realloc(env->by_name, capacity * sizeof(*env->by_name));
+			if (!by_name)
+				free(env->by_name);
+			env->by_name = by_name;
+		}
 	}
 	if (count * 2 > env->index_size) {
 		size_t size = env->index_size ? env->index_size : ENV_INDEX_MIN;
 		while (count * 2 > size)
 			size *= 2;
-		if (env_index_rebuild(env, size) < 0)
+		struct env_slot *index = calloc(size, sizeof(*index));
+		if (!index)
 			return -1;
+		free(env->index);
+		env->index = index;
+		env->index_size = size;
+		for (size_t i = 0; i < env->count; i++)
+			env_index_put(env, i);
 	}
 	return 0;
 }
@@ -132,8 +182,7 @@ static void env_index_remove(struct env *env, struct env_slot *slot)
 	size_t hole = (size_t)(slot - env->index);
 	for (size_t i = (hole + 1) & mask; env->index[i].position != 0; i = (i + 1) & mask) {
 		size_t home = env->index[i].hash & mask;
-		/* Can the entry at i move back to the hole? Only if its home is not in
-		 * (hole, i], cyclically. */
+		/* The entry at i may fill the hole unless its home is in (hole, i], cyclically. */
 		bool home_after_hole =
 		    hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
 		if (home_after_hole)
@@ -144,51 +193,122 @@ static void env_index_remove(struct env *env, struct env_slot *slot)
 	env->index[hole].position = 0;
 }
 
-static struct env_var *env_find_len(const struct env *env, const char *name, size_t len)
+/* ---- the order by name ---- */
+
+static int env_by_name_compare(const void *a, const void *b, void *arg)
 {
-	if (env->count == 0)
-		return NULL;
-	const struct env_slot *slot = env_slot_of(env, name, len, env_hash(name, len));
-	return slot->position ? &env->vars[slot->position - 1] : NULL;
+	const struct env *env = arg;
+	return strcmp(env->vars[*(const uint32_t *)a].name, env->vars[*(const uint32_t *)b].name);
 }
 
-const char *env_get_len(const struct env *env, const char *name, size_t len)
+const uint32_t *env_by_name(struct env *env)
 {
-	const struct env_var *var = env_find_len(env, name, len);
-	return var ? var->value : NULL;
+	if (env->by_name)
+		return env->by_name;
+	env->by_name = malloc((env->capacity ? env->capacity : 1) * sizeof(*env->by_name));
+	if (!env->by_name)
+		return NULL;
+	for (size_t i = 0; i < env->count; i++)
+		env->by_name[i] = (uint32_t)i;
+	qsort_r(env->by_name, env->count, sizeof(*env->by_name), env_by_name_compare, env);
+	return env->by_name;
+}
+
+/* The last variable of vars is new: its place in the order (binary search). */
+static void env_by_name_add(struct env *env)
+{
+	size_t added = env->count - 1;
+	const char *name = env->vars[added].name;
+	size_t low = 0, high = added;
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+		if (strcmp(env->vars[env->by_name[middle]].name, name) < 0)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	memmove(&env->by_name[low + 1], &env->by_name[low], (added - low) * sizeof(*env->by_name));
+	env->by_name[low] = (uint32_t)added;
+}
+
+/* The variable that was at position is gone, and those after it moved down one place. */
+static void env_by_name_remove(struct env *env, size_t position)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i <= env->count; i++) {
+		uint32_t at = env->by_name[i];
+		if (at != position)
+			env->by_name[kept++] = at > position ? at - 1 : at;
+	}
+}
+
+/* ---- lookups and changes ---- */
+
+size_t env_position(const struct env *env, const char *name, size_t len)
+{
+	if (env->count == 0)
+		return ENV_NONE;
+	const struct env_slot *slot = env_slot_of(env, name, len, env_hash(name, len));
+	return slot->position ? slot->position - 1 : ENV_NONE;
 }
 
 const char *env_get(const struct env *env, const char *name)
 {
-	return env_get_len(env, name, strlen(name));
+	size_t position = env_position(env, name, strlen(name));
+	return position == ENV_NONE ? NULL : env->vars[position].value;
+}
+
+/* Sets name (an env string) to value (an env string); takes one hold of each. */
+static int env_put(struct env *env, char *name, char *value)
+{
+	struct env_slot *slot = NULL;
+	if (env->count) {
+		slot = env_slot_of(env, name, strlen(name), env_name_hash(name));
+		if (slot->position) {
+			struct env_var *var = &env->vars[slot->position - 1];
+			env_string_release(var->value);
+			var->value = value;
+			env_string_release(name);
+			env_drop_expanded(env);
+			return 0;
+		}
+	}
+	if (env_reserve(env, env->count + 1) < 0) {
+		env_string_release(name);
+		env_string_release(value);
+		return -1;
+	}
+	env->vars[env->count].name = name;
+	env->vars[env->count].value = value;
+	env_index_put(env, env->count);
+	env->count++;
+	if (env->by_name)
+		env_by_name_add(env);
+	env_drop_expanded(env);
+	return 0;
 }
 
 int env_set(struct env *env, const char *name, const char *value)
 {
-	char *value_copy = strdup(value);
-	if (!value_copy)
-		return -1;
 	size_t len = strlen(name);
-	struct env_var *var = env_find_len(env, name, len);
-	if (var) {
-		free(var->value);
-		var->value = value_copy;
-		env_drop_expanded(env);
-		return 0;
-	}
-	char *name_copy = malloc(len + 1);
-	if (!name_copy || env_reserve(env, env->count + 1) < 0) {
-		free(name_copy);
-		free(value_copy);
+	char *name_string = env_string_new(name, len, env_hash(name, len));
+	char *value_string = env_string_new(value, strlen(value), 0);
+	if (!name_string || !value_string) {
+		env_string_release(name_string);
+		env_string_release(value_string);
 		return -1;
 	}
-	memcpy(name_copy, name, len + 1);
-	env->vars[env->count].name = name_copy;
-	env->vars[env->count].value = value_copy;
-	env_index_put(env, env->count, env_hash(name, len));
-	env->count++;
-	env_drop_expanded(env);
-	return 0;
+	return env_put(env, name_string, value_string);
+}
+
+int env_set_from(struct env *env, const struct env *from, size_t position, const char *value)
+{
+	const struct env_var *var = &from->vars[position];
+	char *value_string = value == var->value ? env_string_hold(var->value)
+						 : env_string_new(value, strlen(value), 0);
+	if (!value_string)
+		return -1;
+	return env_put(env, env_string_hold(var->name), value_string);
 }
 
 bool env_unset(struct env *env, const char *name)
@@ -201,48 +321,18 @@ bool env_unset(struct env *env, const char *name)
 		return false;
 	size_t position = slot->position - 1;
 	struct env_var *var = &env->vars[position];
-	free(var->name);
-	free(var->value);
+	env_string_release(var->name);
+	env_string_release(var->value);
 	memmove(var, var + 1, (env->count - position - 1) * sizeof(*var));
 	env->count--;
 	env_index_remove(env, slot);
 	for (size_t i = 0; i < env->index_size; i++)
 		if (env->index[i].position > position + 1)
 			env->index[i].position--;
+	if (env->by_name)
+		env_by_name_remove(env, position);
 	env_drop_expanded(env);
 	return true;
-}
-
-int env_reorder(struct env *env, const struct env *order)
-{
-	struct env_var *vars = malloc((env->capacity ? env->capacity : 1) * sizeof(*vars));
-	bool *moved = calloc(env->count ? env->count : 1, sizeof(*moved));
-	if (!vars || !moved) {
-		free(vars);
-		free(moved);
-		return -1;
-	}
-	size_t n = 0;
-	for (size_t i = 0; i < order->count; i++) {
-		const struct env_var *var =
-		    env_find_len(env, order->vars[i].name, strlen(order->vars[i].name));
-		if (!var)
-			continue;
-		vars[n++] = *var;
-		moved[var - env->vars] = true;
-	}
-	for (size_t i = 0; i < env->count; i++)
-		if (!moved[i])
-			vars[n++] = env->vars[i];
-	free(moved);
-	free(env->vars);
-	env->vars = vars;
-	/* Same names, same hashes: only the positions change. */
-	if (env->count)
-		memset(env->index, 0, env->index_size * sizeof(*env->index));
-	for (size_t i = 0; i < env->count; i++)
-		env_index_put(env, i, env_hash(env->vars[i].name, strlen(env->vars[i].name)));
-	return 0;
 }
 
 struct env *env_from_environ(char *const *environ)
@@ -317,19 +407,51 @@ static bool env_glob_any(const struct strlist *globs, const char *name)
 	return false;
 }
 
+/* Step 1 into an env without variables: the parent's variables that level inherits
+ * (chaperone: `config.get('env_inherit') or ['*']`), in the parent's order. Their order by
+ * name is the parent's, less what is not inherited: no need to sort them again. */
+static int env_inherit(struct env *env, struct env *parent, const struct env_level *level)
+{
+	bool inherit_all = !level || !level->inherit_set || level->inherit.count == 0;
+	const uint32_t *parent_by_name = env_by_name(parent); /* NULL: sorted when needed */
+	uint32_t *inherited_at = NULL; /* parent position -> env position + 1, 0: not inherited */
+	if (parent_by_name && !inherit_all &&
+	    !(inherited_at = calloc(parent->count ? parent->count : 1, sizeof(*inherited_at))))
+		return -1;
+	for (size_t i = 0; i < parent->count; i++) {
+		const struct env_var *var = &parent->vars[i];
+		if (!inherit_all && !env_glob_any(&level->inherit, var->name))
+			continue;
+		if (env_set_from(env, parent, i, var->value) < 0) {
+			free(inherited_at);
+			return -1;
+		}
+		if (inherited_at)
+			inherited_at[i] = (uint32_t)env->count;
+	}
+	if (parent_by_name) {
+		env->by_name = malloc(env->capacity * sizeof(*env->by_name));
+		if (env->by_name && inherit_all) {
+			memcpy(env->by_name, parent_by_name, env->count * sizeof(*env->by_name));
+		} else if (env->by_name) {
+			size_t n = 0;
+			for (size_t i = 0; i < parent->count; i++)
+				if (inherited_at[parent_by_name[i]])
+					env->by_name[n++] = inherited_at[parent_by_name[i]] - 1;
+		}
+	}
+	free(inherited_at);
+	return 0;
+}
+
 static int env_build_steps(struct env *env, struct env *parent, const struct env_level *level,
 			   const struct env_user *user)
 {
-	/* 1. inherit (chaperone: `config.get('env_inherit') or ['*']`) */
-	bool inherit_all = !level || !level->inherit_set || level->inherit.count == 0;
 	if (env_reserve(env, (parent ? parent->count : 0) + (level ? level->set.count : 0) + 3) < 0)
 		return -1;
-	for (size_t i = 0; parent && i < parent->count; i++) {
-		const struct env_var *var = &parent->vars[i];
-		if ((inherit_all || env_glob_any(&level->inherit, var->name)) &&
-		    env_set(env, var->name, var->value) < 0)
-			return -1;
-	}
+	/* 1. inherit */
+	if (parent && env_inherit(env, parent, level) < 0)
+		return -1;
 	/* 2. the user's passwd entry */
 	if (user) {
 		if (env_set(env, "HOME", user->home ? user->home : "") < 0 ||

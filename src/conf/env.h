@@ -37,6 +37,8 @@
 
 struct expand_options;
 
+/* name and value are owned by the env and may be shared with other envs (see env.c):
+ * read them, never change or free them. */
 struct env_var {
 	char *name;
 	char *value; /* unexpanded, except in an env returned by env_expanded() */
@@ -62,6 +64,8 @@ struct env {
 	size_t capacity;
 	struct env_slot *index; /* finds a name in vars; at most half full */
 	size_t index_size;	/* a power of two; 0 while there is no variable */
+	uint32_t *by_name;	/* positions in vars sorted by name (strcmp), kept up to date
+				   once env_by_name() made it; NULL until then */
 	struct env_shadow *shadow;
 	size_t nshadow;
 	size_t shadow_capacity;
@@ -130,10 +134,17 @@ void env_strv_free(char **strv);
 
 /* ---- for conf/expand.c ---- */
 
-/* env_get of the first len bytes of name (name need not be NUL-terminated there). */
-const char *env_get_len(const struct env *env, const char *name, size_t len);
-/* Puts env's variables in the order they have in order; those order does not have go last,
- * in their own order. 0, or -1 when out of memory (env is then unchanged). */
-int env_reorder(struct env *env, const struct env *order);
+#define ENV_NONE ((size_t)-1)
+/* Where the variable named by the first len bytes of name is in env->vars, or ENV_NONE. */
+size_t env_position(const struct env *env, const char *name, size_t len);
+/* Sets the variable at position in from to value in env. Strings are shared, not copied:
+ * the name always, the value when it is the one from holds (same pointer). 0, or -1 when out
+ * of memory. */
+int env_set_from(struct env *env, const struct env *from, size_t position, const char *value);
+/* Room for count variables in all, so that adding them allocates nothing. 0, or -1. */
+int env_reserve(struct env *env, size_t count);
+/* The positions of env's variables sorted by name (strcmp), env->count of them; kept in env
+ * (a level built from env derives its own from it). NULL when out of memory. */
+const uint32_t *env_by_name(struct env *env);
 
 #endif

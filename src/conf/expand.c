@@ -2,12 +2,14 @@
  * expand.c — the expansion engine: what one `$(...)` expression gives, and the expansion of
  * a whole environment (chaperone's Environment._expand_into, _recurse and expanded()).
  *
- * Expanding an environment fills a "result" map. A variable is seeded there with its raw
- * value before its own value is expanded, so a cycle (A uses B uses A) stops at the raw
- * value instead of looping; which variable ends up holding what in a cycle therefore
- * depends on the order, which is sorted by name as in chaperone. A reference to the variable
- * being expanded (PATH in `PATH: /x:$(PATH)`) reads the value of the level above instead
- * (env->shadow). Directives are expanded against an already expanded env, where every
+ * Expanding an environment fills a "result": one slot per variable of the environment, by
+ * position. A variable is seeded there with its raw value before its own value is expanded,
+ * so a cycle (A uses B uses A) stops at the raw value instead of looping; which variable ends
+ * up holding what in a cycle therefore depends on the order, which is sorted by name as in
+ * chaperone. A value without any expression or backtick is its own expansion: it is taken
+ * as it is (and shared with the environment, not copied), with the same limits drawn. A reference
+ * to the variable being expanded (PATH in `PATH: /x:$(PATH)`) reads the value of the level above
+ * instead (env->shadow). Directives are expanded against an already expanded env, where every
  * defined variable is simply looked up.
  *
  * Two details reproduce chaperone's tests/env_expand.py outcomes exactly: a variable first
@@ -30,9 +32,16 @@
 
 static const struct expand_syntax expand_default_syntax = {"$", "({"};
 
+/* What a variable of the source has expanded to so far (value NULL: nothing yet). */
+struct expand_result {
+	const char *value; /* the raw value itself (the seed, or a plain value) or owned */
+	bool owned;
+};
+
 struct expander {
-	struct env *source; /* the variables being expanded (raw values) */
-	struct env *result; /* what is expanded so far; == source for directives */
+	struct env *source;	      /* the variables being expanded (raw values) */
+	struct expand_result *result; /* per variable of source; NULL for directives: source
+					 is already expanded, its values are final */
 	const struct expand_options *options;
 	const struct expand_syntax *syntax;
 	struct expand_syntax syntax_copy;
@@ -134,7 +143,8 @@ static char *expand_shadow_value(struct expander *x, const char *name, size_t na
 			free(error);
 			return NULL;
 		}
-		const char *value = env_get_len(above, name, name_len);
+		size_t position = env_position(above, name, name_len);
+		const char *value = position == ENV_NONE ? NULL : above->vars[position].value;
 		size_t len = value ? strlen(value) : 0;
 		if (len > x->budget) { /* the copy counts, or repeats would be free work */
 			expand_fail(x, "expansion too large (more than %u bytes produced)",
@@ -282,12 +292,58 @@ static int expand_plain(struct expander *x, const char *raw)
 	return 0;
 }
 
-/* Phase 1 of an expression: the value of name (its first name_len bytes), computed (and
- * kept in the result) if needed. *literal is set when an undefined plain reference must stay
- * as written. *owned is set when the caller must free the value; otherwise it is borrowed
- * from the result or the source, where it stays while the expression is evaluated (only a
- * name missing from the result is ever (re)computed, only the entry of that name changes,
- * and the source does not change). */
+static void expand_result_set(struct expand_result *slot, const char *value, bool owned)
+{
+	if (slot->owned)
+		free((char *)(uintptr_t)slot->value);
+	slot->value = value;
+	slot->owned = owned;
+}
+
+/* The value of the variable at position, computed and kept in the result if needed (not
+ * kept when keep is false: see the `:+` detail above). Borrowed: it stays in the result or
+ * the source while the expression that asked for it is evaluated (only a variable missing
+ * from the result is ever (re)computed, only its own slot changes, and the source does not
+ * change), except when *owned is set. */
+static const char *expand_value_at(struct expander *x, size_t position, bool keep, bool *owned)
+{
+	*owned = false;
+	const struct env_var *var = &x->source->vars[position];
+	if (!x->result)
+		return var->value;
+	struct expand_result *slot = &x->result[position];
+	if (slot->value)
+		return slot->value;
+	if (expand_is_plain(x, var->value)) {
+		if (expand_plain(x, var->value) < 0)
+			return NULL;
+		if (keep)
+			expand_result_set(slot, var->value, false);
+		return var->value;
+	}
+	expand_result_set(slot, var->value, false); /* seed: stops cycles */
+	struct expand_buf value = expand_buf_for(x);
+	if (expand_recurse(x, var->value, strlen(var->value), var->name, &value) < 0) {
+		expand_buf_free(&value);
+		return NULL;
+	}
+	char *expanded = expand_buf_take(&value);
+	if (!expanded) {
+		expand_fail(x, "out of memory while expanding");
+		return NULL;
+	}
+	if (!keep) {
+		expand_result_set(slot, NULL, false);
+		*owned = true;
+		return expanded;
+	}
+	expand_result_set(slot, expanded, true);
+	return expanded;
+}
+
+/* Phase 1 of an expression: the value of name (its first name_len bytes). *literal is set
+ * when an undefined plain reference must stay as written. *owned is set when the caller
+ * must free the value. */
 static char *expand_lookup(struct expander *x, const char *name, size_t name_len, bool is_reference,
 			   bool has_operator, char op, const char *parent, bool *literal,
 			   bool *owned)
@@ -296,65 +352,14 @@ static char *expand_lookup(struct expander *x, const char *name, size_t name_len
 	*owned = true;
 	if (is_reference && parent && expand_name_is(name, name_len, parent))
 		return expand_shadow_value(x, name, name_len);
-	const char *cached = env_get_len(x->result, name, name_len);
-	if (cached) {
-		*owned = false;
-		return (char *)cached;
-	}
-	/* Not in the result: then the source is another env (for a directive, the result is
-	 * the source), which nothing here changes, so raw stays valid. */
-	const char *raw = env_get_len(x->source, name, name_len);
-	if (!raw) {
+	size_t position = env_position(x->source, name, name_len);
+	if (position == ENV_NONE) {
 		if (has_operator)
 			return strdup("");
 		*literal = true;
 		return NULL;
 	}
-	bool keep = !(has_operator && op == '+');
-	char *name_copy = strndup(name, name_len);
-	if (!name_copy) {
-		expand_fail(x, "out of memory while expanding");
-		return NULL;
-	}
-	if (expand_is_plain(x, raw)) {
-		char *value = NULL;
-		if (expand_plain(x, raw) == 0) {
-			if (keep && env_set(x->result, name_copy, raw) < 0)
-				expand_fail(x, "out of memory while expanding");
-			else
-				value = (char *)raw;
-		}
-		free(name_copy);
-		*owned = false;
-		return value;
-	}
-	if (env_set(x->result, name_copy, raw) < 0) { /* seed: stops cycles */
-		free(name_copy);
-		expand_fail(x, "out of memory while expanding");
-		return NULL;
-	}
-	struct expand_buf value = expand_buf_for(x);
-	if (expand_recurse(x, raw, strlen(raw), name_copy, &value) < 0) {
-		free(name_copy);
-		expand_buf_free(&value);
-		return NULL;
-	}
-	char *expanded = expand_buf_take(&value);
-	if (!expanded) {
-		free(name_copy);
-		expand_fail(x, "out of memory while expanding");
-		return NULL;
-	}
-	int rc = keep ? env_set(x->result, name_copy, expanded) : 0;
-	if (!keep)
-		env_unset(x->result, name_copy);
-	free(name_copy);
-	if (rc < 0) {
-		free(expanded);
-		expand_fail(x, "out of memory while expanding");
-		return NULL;
-	}
-	return expanded;
+	return (char *)(uintptr_t)expand_value_at(x, position, !(has_operator && op == '+'), owned);
 }
 
 /* One expression: content is what lies between the brackets; whole is NULL when a variable
@@ -460,7 +465,7 @@ static int expand_recurse(struct expander *x, const char *text, size_t len, cons
 	return rc;
 }
 
-static void expander_init(struct expander *x, struct env *source, struct env *result,
+static void expander_init(struct expander *x, struct env *source, struct expand_result *result,
 			  const struct expand_options *options)
 {
 	static const struct expand_options no_options = {NULL, NULL};
@@ -486,7 +491,7 @@ char *expand_text(struct env *values, const char *text, const struct expand_opti
 		  char **error)
 {
 	struct expander x;
-	expander_init(&x, values, values, options);
+	expander_init(&x, values, NULL, options);
 	size_t len = strlen(text);
 	/* A large template (envcp) may produce as much as itself, and the usual limit more. */
 	x.budget += len <= (SIZE_MAX - EXPAND_MAX_OUTPUT) / 2 ? 2 * len : 0;
@@ -506,27 +511,19 @@ char *expand_text(struct env *values, const char *text, const struct expand_opti
 	return expanded;
 }
 
-static int expand_name_order(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* A variable at its turn in expand_env(): expand_expression() of its bare name, whose output
  * chaperone drops (the value is in the result by then); it is only counted. */
-static int expand_turn(struct expander *x, const char *name)
+static int expand_turn(struct expander *x, size_t position)
 {
 	if (x->steps == 0)
 		return expand_fail(x, "expansion too complex (more than %u expressions)",
 				   EXPAND_MAX_STEPS);
 	x->steps--;
-	bool literal = false, owned = true;
-	char *value =
-	    expand_lookup(x, name, strlen(name), false, false, '\0', name, &literal, &owned);
+	bool owned = false;
+	const char *value = expand_value_at(x, position, true, &owned);
 	if (!value)
 		return x->error ? -1 : expand_fail(x, "out of memory while expanding");
 	size_t len = strlen(value);
-	if (owned)
-		free(value);
 	if (len > x->budget)
 		return expand_fail(x, "expansion too large (more than %u bytes produced)",
 				   EXPAND_MAX_OUTPUT);
@@ -536,43 +533,40 @@ static int expand_turn(struct expander *x, const char *name)
 
 struct env *expand_env(struct env *env, const struct expand_options *options, char **error)
 {
-	struct env *result = env_new();
-	const char **names = malloc((env->count ? env->count : 1) * sizeof(*names));
-	if (!result || !names) {
-		env_free(result);
-		free(names);
+	size_t count = env->count;
+	struct expand_result *result = calloc(count ? count : 1, sizeof(*result));
+	const uint32_t *by_name = env_by_name(env);
+	struct env *expanded = env_new();
+	if (!result || !by_name || !expanded || env_reserve(expanded, count) < 0) {
+		free(result);
+		env_free(expanded);
 		*error = strdup("out of memory while expanding");
 		return NULL;
 	}
-	for (size_t i = 0; i < env->count; i++)
-		names[i] = env->vars[i].name;
-	qsort(names, env->count, sizeof(*names), expand_name_order);
 
 	struct expander x;
 	expander_init(&x, env, result, options);
 	int rc = 0;
-	for (size_t i = 0; i < env->count && rc == 0; i++)
-		if (!env_get(result, names[i])) /* not expanded while expanding another one */
-			rc = expand_turn(&x, names[i]);
-	free(names);
+	for (size_t i = 0; i < count && rc == 0; i++)
+		if (!result[by_name[i]].value) /* not expanded while expanding another one */
+			rc = expand_turn(&x, by_name[i]);
 
-	/* The result holds every variable by now (a name is only dropped from it right after
-	 * a `:+` computed it, and then at its own turn it is expanded again and kept): put them
-	 * in env's order. */
-	for (size_t i = 0; rc == 0 && i < env->count; i++)
-		if (!env_get(result, env->vars[i].name) &&
-		    env_set(result, env->vars[i].name, "") < 0)
+	/* Every variable has its value by now (one is only dropped from the result right after
+	 * a `:+` computed it, and then at its own turn it is expanded again and kept). */
+	for (size_t i = 0; rc == 0 && i < count; i++)
+		if (env_set_from(expanded, env, i, result[i].value ? result[i].value : "") < 0)
 			rc = -1;
-	if (rc == 0 && env_reorder(result, env) < 0)
-		rc = -1;
+	for (size_t i = 0; i < count; i++)
+		expand_result_set(&result[i], NULL, false);
+	free(result);
 	if (rc < 0) {
-		env_free(result);
+		env_free(expanded);
 		*error = x.error ? x.error : strdup("out of memory while expanding");
 		return NULL;
 	}
 	free(x.error);
-	result->has_user = env->has_user;
-	result->uid = env->uid;
-	result->gid = env->gid;
-	return result;
+	expanded->has_user = env->has_user;
+	expanded->uid = env->uid;
+	expanded->gid = env->gid;
+	return expanded;
 }
