@@ -65,6 +65,12 @@ struct logring *logring_new(logring_fn *on_entry, void *arg)
 	return ring;
 }
 
+void logring_set_listener(struct logring *ring, logring_fn *on_entry, void *arg)
+{
+	ring->on_entry = on_entry;
+	ring->arg = arg;
+}
+
 void logring_free(struct logring *ring)
 {
 	if (!ring)

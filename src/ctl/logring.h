@@ -46,6 +46,8 @@ struct logring;
 struct logring *logring_new(logring_fn *on_entry, void *arg);
 void logring_free(struct logring *ring);
 void logring_add(struct logring *ring, const struct log_record *record);
+/* Change (or remove, with NULL) the function called for every new entry. */
+void logring_set_listener(struct logring *ring, logring_fn *on_entry, void *arg);
 /* Visit the entries still visible (the last LOGRING_RECORDS), oldest first. */
 void logring_visit(const struct logring *ring, logring_fn *fn, void *arg);
 uint64_t logring_count(const struct logring *ring);

@@ -41,6 +41,7 @@ struct face_handle {
 void logger_set_tap(struct logger *logger, logger_tap_fn *fn, void *arg) __attribute__((weak));
 
 static void conn_close(struct ctl_conn *conn);
+static void on_ring_entry(const struct logring_entry *entry, void *arg);
 static void conn_readable(struct loop *loop, int fd, uint32_t events, void *arg);
 
 /* ---- connections ---- */
@@ -84,6 +85,8 @@ static void conn_close(struct ctl_conn *conn)
 	struct ctl_server *server = conn->server;
 	if (conn->fd < 0)
 		return;
+	if (conn->phase == CONN_FOLLOWING && --server->nfollowing == 0 && server->ring)
+		logring_set_listener(server->ring, NULL, NULL);
 	loop_del_fd(server->loop, conn->fd);
 	close(conn->fd);
 	conn->fd = -1;
@@ -181,6 +184,9 @@ void ctl_conn_follow(struct ctl_conn *conn, char *const *names, size_t nnames)
 		if (conn->follow_names[i])
 			conn->nfollow++;
 	}
+	struct ctl_server *server = conn->server;
+	if (conn->phase != CONN_FOLLOWING && server->nfollowing++ == 0 && server->ring)
+		logring_set_listener(server->ring, on_ring_entry, server);
 	conn->phase = CONN_FOLLOWING;
 	loop_timer_stop(conn->server->loop, &conn->timer);
 	conn_flush(conn);
@@ -553,7 +559,7 @@ struct face_handle *ctl_server_start(struct system *system, const struct config 
 	if (config->settings.control_socket && config->settings.control_socket[0])
 		socket_open(server, config->settings.control_socket);
 	ctl_fifo_open(server, &config->settings);
-	server->ring = logring_new(on_ring_entry, server);
+	server->ring = logring_new(NULL, NULL); /* listened to while `logs -f` streams */
 	if (server->ring && logger_set_tap)
 		logger_set_tap(system_logger(system), on_log_record, server);
 	system_subscribe(system, on_system_event, server);

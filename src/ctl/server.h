@@ -78,6 +78,7 @@ struct ctl_server {
 	bool ops_busy; /* ctl_ops_progress is running (it re-enters through system events) */
 	bool ops_again;
 	struct logring *ring;
+	size_t nfollowing; /* connections streaming `logs -f`: the ring tells us only then */
 	struct loop_timer shutdown_timer;
 	struct loop_timer sweep_timer; /* frees closed connections outside their callbacks */
 	struct ctl_conn *dead;
