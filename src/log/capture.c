@@ -279,15 +279,18 @@ static void after_processing(struct log_capture *c)
 }
 
 /* Room to read into, at the end of the buffer: what is processed is moved out, and the buffer
- * grows when it is full or the last read filled it. 0 only when it could not grow. */
+ * grows when it is full or the last read filled it. 0 only when it could not grow. A byte
+ * is kept for a NUL after the data: a regex selector's regexec (REG_STARTEND) does not need
+ * it, but sanitizers' interceptors read the text as a C string. */
 static size_t read_room(struct log_capture *c)
 {
 	if (c->start > 0) {
 		memmove(c->buf, c->buf + c->start, c->len - c->start);
 		c->len -= c->start;
 		c->start = 0;
+		c->buf[c->len] = '\0';
 	}
-	if ((c->len == c->cap || c->filled) && c->cap < CAPTURE_BUFFER) {
+	if ((c->len + 1 >= c->cap || c->filled) && c->cap < CAPTURE_BUFFER) {
 		size_t cap = c->cap ? c->cap * 2 : CAPTURE_BUFFER_MIN;
 		char *buf = realloc(c->buf, cap);
 		if (buf) {
@@ -296,7 +299,7 @@ static size_t read_room(struct log_capture *c)
 		}
 	}
 	c->filled = false;
-	return c->cap - c->len;
+	return c->cap > c->len ? c->cap - c->len - 1 : 0;
 }
 
 static ssize_t read_some(struct log_capture *c, size_t room)
@@ -304,6 +307,7 @@ static ssize_t read_some(struct log_capture *c, size_t room)
 	ssize_t n = read(c->fd, c->buf + c->len, room);
 	if (n > 0) {
 		c->len += (size_t)n;
+		c->buf[c->len] = '\0';
 		c->filled = (size_t)n == room;
 	}
 	return n;
