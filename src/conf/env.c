@@ -139,7 +139,8 @@ static void env_index_put(struct env *env, size_t position)
 	env->index[i].position = (uint32_t)(position + 1);
 }
 
-int env_reserve(struct env *env, size_t count)
+/* Room in vars (and by_name) and in the index for count variables in all. */
+static int env_reserve(struct env *env, size_t count)
 {
 	if (count >= UINT32_MAX / 2)
 		return -1;
@@ -258,21 +259,10 @@ const char *env_get(const struct env *env, const char *name)
 	return position == ENV_NONE ? NULL : env->vars[position].value;
 }
 
-/* Sets name (an env string) to value (an env string); takes one hold of each. */
-static int env_put(struct env *env, char *name, char *value)
+/* Adds name (an env string env does not have) with value (an env string); takes one hold
+ * of each. */
+static int env_append(struct env *env, char *name, char *value)
 {
-	struct env_slot *slot = NULL;
-	if (env->count) {
-		slot = env_slot_of(env, name, strlen(name), env_name_hash(name));
-		if (slot->position) {
-			struct env_var *var = &env->vars[slot->position - 1];
-			env_string_release(var->value);
-			var->value = value;
-			env_string_release(name);
-			env_drop_expanded(env);
-			return 0;
-		}
-	}
 	if (env_reserve(env, env->count + 1) < 0) {
 		env_string_release(name);
 		env_string_release(value);
@@ -288,6 +278,23 @@ static int env_put(struct env *env, char *name, char *value)
 	return 0;
 }
 
+/* Sets name (an env string) to value (an env string); takes one hold of each. */
+static int env_put(struct env *env, char *name, char *value)
+{
+	if (env->count) {
+		struct env_slot *slot = env_slot_of(env, name, strlen(name), env_name_hash(name));
+		if (slot->position) {
+			struct env_var *var = &env->vars[slot->position - 1];
+			env_string_release(var->value);
+			var->value = value;
+			env_string_release(name);
+			env_drop_expanded(env);
+			return 0;
+		}
+	}
+	return env_append(env, name, value);
+}
+
 int env_set(struct env *env, const char *name, const char *value)
 {
 	size_t len = strlen(name);
@@ -301,14 +308,41 @@ int env_set(struct env *env, const char *name, const char *value)
 	return env_put(env, name_string, value_string);
 }
 
-int env_set_from(struct env *env, const struct env *from, size_t position, const char *value)
+/* The value string for the variable var of another env: shared when it is var's own. */
+static char *env_string_for(const struct env_var *var, const char *value)
 {
-	const struct env_var *var = &from->vars[position];
-	char *value_string = value == var->value ? env_string_hold(var->value)
-						 : env_string_new(value, strlen(value), 0);
-	if (!value_string)
-		return -1;
-	return env_put(env, env_string_hold(var->name), value_string);
+	return value == var->value ? env_string_hold(var->value)
+				   : env_string_new(value, strlen(value), 0);
+}
+
+struct env *env_with_values(const struct env *env, const char *const *values)
+{
+	struct env *copy = env_new();
+	if (!copy)
+		return NULL;
+	/* Same names at the same places: the index is the same too. */
+	copy->capacity = env->count ? env->count : 1;
+	copy->vars = malloc(copy->capacity * sizeof(*copy->vars));
+	if (env->index_size)
+		copy->index = malloc(env->index_size * sizeof(*copy->index));
+	if (!copy->vars || (env->index_size && !copy->index)) {
+		env_free(copy);
+		return NULL;
+	}
+	copy->index_size = env->index_size;
+	if (env->index_size)
+		memcpy(copy->index, env->index, env->index_size * sizeof(*copy->index));
+	for (size_t i = 0; i < env->count; i++) {
+		char *value = env_string_for(&env->vars[i], values[i]);
+		if (!value) {
+			env_free(copy);
+			return NULL;
+		}
+		copy->vars[i].name = env_string_hold(env->vars[i].name);
+		copy->vars[i].value = value;
+		copy->count = i + 1;
+	}
+	return copy;
 }
 
 bool env_unset(struct env *env, const char *name)
@@ -422,7 +456,8 @@ static int env_inherit(struct env *env, struct env *parent, const struct env_lev
 		const struct env_var *var = &parent->vars[i];
 		if (!inherit_all && !env_glob_any(&level->inherit, var->name))
 			continue;
-		if (env_set_from(env, parent, i, var->value) < 0) {
+		/* env had no variables and the parent's names differ: nothing to replace */
+		if (env_append(env, env_string_hold(var->name), env_string_hold(var->value)) < 0) {
 			free(inherited_at);
 			return -1;
 		}

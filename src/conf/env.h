@@ -137,12 +137,10 @@ void env_strv_free(char **strv);
 #define ENV_NONE ((size_t)-1)
 /* Where the variable named by the first len bytes of name is in env->vars, or ENV_NONE. */
 size_t env_position(const struct env *env, const char *name, size_t len);
-/* Sets the variable at position in from to value in env. Strings are shared, not copied:
- * the name always, the value when it is the one from holds (same pointer). 0, or -1 when out
- * of memory. */
-int env_set_from(struct env *env, const struct env *from, size_t position, const char *value);
-/* Room for count variables in all, so that adding them allocates nothing. 0, or -1. */
-int env_reserve(struct env *env, size_t count);
+/* A new env with env's names in env's order, values[i] being the value of the i-th. Strings
+ * are shared, not copied: the names, and each value that is env's own (same pointer). Only
+ * the variables: no shadows, no user. NULL when out of memory. */
+struct env *env_with_values(const struct env *env, const char *const *values);
 /* The positions of env's variables sorted by name (strcmp), env->count of them; kept in env
  * (a level built from env derives its own from it). NULL when out of memory. */
 const uint32_t *env_by_name(struct env *env);

@@ -536,10 +536,8 @@ struct env *expand_env(struct env *env, const struct expand_options *options, ch
 	size_t count = env->count;
 	struct expand_result *result = calloc(count ? count : 1, sizeof(*result));
 	const uint32_t *by_name = env_by_name(env);
-	struct env *expanded = env_new();
-	if (!result || !by_name || !expanded || env_reserve(expanded, count) < 0) {
+	if (!result || !by_name) {
 		free(result);
-		env_free(expanded);
 		*error = strdup("out of memory while expanding");
 		return NULL;
 	}
@@ -553,14 +551,18 @@ struct env *expand_env(struct env *env, const struct expand_options *options, ch
 
 	/* Every variable has its value by now (one is only dropped from the result right after
 	 * a `:+` computed it, and then at its own turn it is expanded again and kept). */
-	for (size_t i = 0; rc == 0 && i < count; i++)
-		if (env_set_from(expanded, env, i, result[i].value ? result[i].value : "") < 0)
-			rc = -1;
+	struct env *expanded = NULL;
+	const char **values = rc == 0 ? malloc((count ? count : 1) * sizeof(*values)) : NULL;
+	if (values) {
+		for (size_t i = 0; i < count; i++)
+			values[i] = result[i].value ? result[i].value : "";
+		expanded = env_with_values(env, values);
+		free(values);
+	}
 	for (size_t i = 0; i < count; i++)
 		expand_result_set(&result[i], NULL, false);
 	free(result);
-	if (rc < 0) {
-		env_free(expanded);
+	if (!expanded) {
 		*error = x.error ? x.error : strdup("out of memory while expanding");
 		return NULL;
 	}
