@@ -154,10 +154,8 @@ int options_parse(struct options *o, int argc, char **argv, const char *chap_opt
 	 * variable's value, the command included (chaperone's options.update rule). */
 	size_t n;
 	o->owned = argv_split(chap_options, &n, err, errlen);
-	if (!o->owned)
-		return -1;
 	struct options defaults = {0};
-	if (parse_into(&defaults, (int)n, o->owned, err, errlen) < 0) {
+	if (!o->owned || parse_into(&defaults, (int)n, o->owned, err, errlen) < 0) {
 		char detail[256];
 		snprintf(detail, sizeof(detail), "_CHAP_OPTIONS: %s", err);
 		snprintf(err, errlen, "%s", detail);
