@@ -183,6 +183,7 @@ void service_conf_free(struct service_conf *service)
 	free(service->pidfile);
 	free(service->port);
 	free(service->interval);
+	free(service->notify_socket);
 	if (service->exec_args) {
 		for (size_t i = 0; service->exec_args[i]; i++)
 			free(service->exec_args[i]);

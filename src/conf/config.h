@@ -94,6 +94,8 @@ struct service_conf {
 	char *interval;            /* cron; unexpanded */
 	int max_instances;         /* tend, inetd: concurrent connections; 0: default (64) */
 	double watchdog_sec;       /* tend, notify: WATCHDOG_USEC given to the service; 0: off */
+	char *notify_socket;       /* tend, notify: "@name" or an absolute path; unexpanded;
+	                              NULL: a random abstract name */
 	int debug;                 /* CONF_UNSET: from settings */
 	struct env_level env;
 	bool vital;                /* pidzero: the container stops when this exits */

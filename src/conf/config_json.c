@@ -144,6 +144,7 @@ static json_t *json_service(const struct service_conf *service,
 	json_object_set_new(object, "interval", json_string_or_null(service->interval));
 	json_object_set_new(object, "max_instances", json_integer(service->max_instances));
 	json_object_set_new(object, "watchdog_sec", json_real(service->watchdog_sec));
+	json_object_set_new(object, "notify_socket", json_string_or_null(service->notify_socket));
 	json_object_set_new(object, "debug", json_boolean(service_debug(service, settings)));
 	json_add_env(object, &service->env);
 	if (service->vital || service->shell_command) {

@@ -73,6 +73,7 @@ static const struct schema_key schema_service_keys[] = {
     SERVICE_KEY("interval", KIND_STRING, interval, NULL),
     SERVICE_KEY("kill_signal", KIND_SIGNAL, kill_signal, NULL),
     SERVICE_KEY("max_instances", KIND_INT, max_instances, NULL),
+    SERVICE_KEY("notify_socket", KIND_STRING, notify_socket, NULL),
     SERVICE_KEY("optional", KIND_BOOL, optional, NULL),
     SERVICE_KEY("pidfile", KIND_STRING, pidfile, NULL),
     SERVICE_KEY("port", KIND_PORT, port, NULL),

@@ -2,11 +2,11 @@
  * notify.c — `type: notify`: a service that tells tend when it is ready, over the sd_notify
  * protocol (notify_parse.h has the message format).
  *
- * Before spawning, tend binds a private datagram socket for the service in the abstract
- * namespace, "@/tend/<random>/<service>", and passes it as NOTIFY_SOCKET. (chaperone uses a
- * fixed "@/chaperone/<service>"; abstract names are shared by everything in a network
- * namespace, and several tends — one per container, or per test — may share one, so the name
- * carries 64 random bits.) The service counts as started on READY=1 within process_timeout.
+ * Before spawning, tend binds a private datagram socket for the service (notify_socket.c: a
+ * random abstract name, "@/tend/<random>/<service>", or the service's `notify_socket`) and
+ * passes it as NOTIFY_SOCKET. (chaperone uses a fixed "@/chaperone/<service>", which
+ * several tends sharing a network namespace would fight over.) The service counts as
+ * started on READY=1 within process_timeout.
  * The socket stays open afterwards for STATUS=, WATCHDOG=1, RELOADING=1, STOPPING=1, ERRNO=.
  *
  * Only the service may speak for itself: the kernel stamps every datagram with the sender's
@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,6 +34,7 @@
 #include "log/log.h"
 #include "svc/attach.h"
 #include "svc/notify_parse.h"
+#include "svc/notify_socket.h"
 #include "svc/service.h"
 #include "system.h"
 
@@ -53,8 +53,7 @@ enum notify_timer_use { TIMER_NONE, TIMER_READY, TIMER_WATCHDOG, TIMER_ABORT };
  * the socket but leaves the struct, so a callback running while the service changes state
  * never sees freed memory. */
 struct notify_state {
-	int fd; /* the notify socket, -1 when closed */
-	char address[sizeof(((struct sockaddr_un *)0)->sun_path) + 1]; /* "@/tend/..." */
+	struct notify_socket sock;
 	uid_t uid; /* the spawned process's uid */
 	enum notify_timer_use timer_use;
 	uint64_t watchdog_usec; /* 0: no watchdog */
@@ -78,7 +77,7 @@ static struct notify_state *state_of(struct service *svc)
 		struct notify_state *st = calloc(1, sizeof(*st));
 		if (!st)
 			return NULL;
-		st->fd = -1;
+		st->sock.fd = -1;
 		st->reported_status = -1;
 		svc->type_data = st;
 	}
@@ -87,11 +86,10 @@ static struct notify_state *state_of(struct service *svc)
 
 static void notify_close_socket(struct service *svc, struct notify_state *st)
 {
-	if (st->fd < 0)
+	if (st->sock.fd < 0)
 		return;
-	loop_del_fd(system_loop(svc->system), st->fd);
-	close(st->fd);
-	st->fd = -1;
+	loop_del_fd(system_loop(svc->system), st->sock.fd);
+	notify_socket_close(&st->sock);
 }
 
 /* ---- credentials ---- */
@@ -294,7 +292,7 @@ static bool notify_apply(struct service *svc, const struct notify_message *msg, 
 		notify_watchdog_expired(svc, "watchdog triggered by the service");
 	else if (msg->watchdog && st->timer_use == TIMER_WATCHDOG)
 		notify_watchdog_rearm(svc);
-	return st->fd >= 0;
+	return st->sock.fd >= 0;
 }
 
 static void notify_bad(struct service *svc, const char *fmt, ...)
@@ -343,7 +341,7 @@ static void notify_readable(struct loop *loop, int fd, uint32_t events, void *ar
 {
 	struct service *svc = arg;
 	struct notify_state *st = svc->type_data;
-	for (int i = 0; i < NOTIFY_BATCH && st && st->fd == fd; i++) {
+	for (int i = 0; i < NOTIFY_BATCH && st && st->sock.fd == fd; i++) {
 		char data[NOTIFY_MESSAGE_MAX];
 		union {
 			struct cmsghdr align;
@@ -398,54 +396,6 @@ static void notify_readable(struct loop *loop, int fd, uint32_t events, void *ar
 	}
 }
 
-/* ---- the socket ---- */
-
-/* "@/tend/<16 hex digits>/<service>" bound in the abstract namespace. */
-static int notify_bind(struct service *svc, struct notify_state *st)
-{
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	int one = 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
-		goto fail;
-	for (int attempt = 0; attempt < 8; attempt++) {
-		uint64_t nonce;
-		if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
-			nonce = (loop_now_ms() << 20) ^ ((uint64_t)getpid() << 8) ^
-				(uint64_t)attempt ^ (uint64_t)(uintptr_t)svc;
-		struct sockaddr_un addr = {.sun_family = AF_UNIX};
-		/* 108 bytes of sun_path: '\0', "/tend/", 16 hex, '/', then the name, truncated. */
-		int len = snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "/tend/%016llx/%s",
-				   (unsigned long long)nonce, svc->short_name);
-		if (len < 0)
-			goto fail;
-		if ((size_t)len > sizeof(addr.sun_path) - 1)
-			len = (int)sizeof(addr.sun_path) - 1;
-		socklen_t addr_len =
-		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
-		if (bind(fd, (struct sockaddr *)&addr, addr_len) == 0) {
-			st->address[0] = '@';
-			memcpy(st->address + 1, addr.sun_path + 1, (size_t)len);
-			st->address[len + 1] = '\0';
-			st->fd = fd;
-			if (loop_add_fd(system_loop(svc->system), fd, EPOLLIN, notify_readable,
-					svc) < 0) {
-				st->fd = -1;
-				goto fail;
-			}
-			return 0;
-		}
-		if (errno != EADDRINUSE)
-			goto fail;
-	}
-fail:;
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
-}
-
 /* ---- the type ---- */
 
 static int notify_start(struct service *svc)
@@ -458,17 +408,24 @@ static int notify_start(struct service *svc)
 	notify_close_socket(svc, st);
 	attach_release(svc);
 	memset(st, 0, sizeof(*st));
-	st->fd = -1;
+	st->sock.fd = -1;
 	st->reported_status = -1;
 	st->watchdog_usec =
 	    svc->conf->watchdog_sec > 0 ? (uint64_t)(svc->conf->watchdog_sec * 1e6) : 0;
-	if (notify_bind(svc, st) < 0) {
-		service_start_failed(svc, "%s: could not create its notify socket: %s",
-				     svc->conf->name, strerror(errno));
+	char err[512];
+	if (notify_socket_open(svc, &st->sock, err, sizeof(err)) < 0) {
+		service_start_failed(svc, "%s", err);
 		return -1;
 	}
-	char socket_env[sizeof(st->address) + 16], watchdog_env[48];
-	snprintf(socket_env, sizeof(socket_env), "NOTIFY_SOCKET=%s", st->address);
+	if (loop_add_fd(system_loop(svc->system), st->sock.fd, EPOLLIN, notify_readable, svc) < 0) {
+		int saved = errno;
+		notify_socket_close(&st->sock);
+		service_start_failed(svc, "%s: cannot watch its notify socket: %s", svc->conf->name,
+				     strerror(saved));
+		return -1;
+	}
+	char socket_env[sizeof(st->sock.address) + 16], watchdog_env[48];
+	snprintf(socket_env, sizeof(socket_env), "NOTIFY_SOCKET=%s", st->sock.address);
 	const char *extra[3] = {socket_env, NULL, NULL};
 	if (st->watchdog_usec) {
 		snprintf(watchdog_env, sizeof(watchdog_env), "WATCHDOG_USEC=%llu",
