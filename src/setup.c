@@ -142,11 +142,15 @@ static __attribute__((noinline)) int load_configuration(const struct options *o,
 	} else {
 		/* chaperone runs with no services when the path is missing; say so when the user
 		 * named it, since a relative --config is relative to the user's home (or /). */
-		if (o->config && !path_exists(path))
-			fprintf(stderr,
-				"tend: warning: configuration %s does not exist (a relative "
-				"--config is resolved against %s); no services configured\n",
-				path, home ? home : "/");
+		if (o->config && !path_exists(path)) {
+			if (o->config[0] == '/')
+				fprintf(stderr, "tend: warning: configuration %s does not exist; no "
+						"services configured\n", path);
+			else
+				fprintf(stderr, "tend: warning: configuration %s does not exist (a relative "
+						"--config is resolved against %s, as chaperone does); no services "
+						"configured\n", path, home ? home : "/");
+		}
 		struct conf_load_options load = {.path = path};
 		rc = conf_load(&load, config, &errors);
 	}
@@ -216,6 +220,26 @@ static void apply_options(const struct options *o, struct config *config)
 			config->loggings[i].to_stdout = config->loggings[i].to_stderr = false;
 }
 
+/* --debug, as chaperone: the options in effect and the merged configuration, on stderr. */
+static void debug_dump(const struct options *o, const struct config *config)
+{
+	fprintf(stderr, "COMMAND OPTIONS {config: %s, user: %s, create-user: %s, default-home: %s, "
+			"exitkills: %d, no-exitkills: %d, ignore-failures: %d, log-level: %s, "
+			"no-console-log: %d, force: %d, disable-services: %d, no-syslog: %d, task: %d, "
+			"command:",
+		o->config ? o->config : "-", o->user ? o->user : "-",
+		o->create_user ? o->create_user : "-", o->default_home ? o->default_home : "-",
+		o->exitkills, o->no_exitkills, o->ignore_failures, o->log_level ? o->log_level : "-",
+		o->no_console_log, o->force, o->disable_services, o->no_syslog, o->task);
+	for (size_t i = 0; i < o->ncommand; i++)
+		fprintf(stderr, " %s", o->command[i]);
+	fprintf(stderr, "%s}\n", o->ncommand ? "" : " -");
+	char *json = config_to_json(config);
+	if (json)
+		fprintf(stderr, "CONFIGURATION %s\n", json);
+	free(json);
+}
+
 static int print_dependencies(struct config *config)
 {
 	struct graph graph;
@@ -234,6 +258,12 @@ static int print_dependencies(struct config *config)
 
 int setup_and_run(struct options *o)
 {
+	if (o->log_level && level_from_name(o->log_level) < 0) {
+		fprintf(stderr, "tend: --log-level: unknown level '%s' (allowed: emerg alert crit err "
+				"warn notice info debug)\n",
+			o->log_level);
+		return EXIT_USAGE;
+	}
 	bool is_pid1 = getpid() == 1;
 	bool inspect_only = o->check_config || o->show_dependencies;
 	if (!is_pid1 && !o->force && !inspect_only) {
@@ -276,6 +306,8 @@ int setup_and_run(struct options *o)
 		return EXIT_CONFIG;
 	}
 	apply_options(o, &config);
+	if (o->debug && !o->check_config)
+		debug_dump(o, &config);
 	if (o->check_config) {
 		char *json = config_to_json(&config);
 		puts(json ? json : "{}");
@@ -319,13 +351,6 @@ int setup_and_run(struct options *o)
 	    .enable_syslog = config.settings.enable_syslog && !o->no_syslog,
 	    .program = "tend",
 	};
-	if (o->log_level && log_options.forced_level < 0) {
-		fprintf(stderr,
-			"tend: --log-level: unknown level '%s' (allowed: emerg alert crit err "
-			"warn notice info debug)\n",
-			o->log_level);
-		return EXIT_USAGE;
-	}
 	struct logger *logger = logger_new(loop, &log_options);
 	struct system_params params = {
 	    .config = &config,
@@ -344,7 +369,7 @@ int setup_and_run(struct options *o)
 	struct system *system = logger ? system_new(loop, logger, &params) : NULL;
 	if (!system) {
 		fprintf(stderr, "tend: could not set up the system\n");
-		return EXIT_CONFIG;
+		return EXIT_INTERNAL;
 	}
 	logger_configure(logger, &config);
 	struct faces *faces = faces_start(system, &config);

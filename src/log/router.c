@@ -303,7 +303,9 @@ int router_configure(struct logger *logger, const struct config *config)
 		enabled_sections += logger->nroutes - before;
 	}
 	if (enabled_sections == 0 && rc == 0 && !logger->options.no_console_log) {
-		struct route *route = new_route(logger, DEFAULT_SELECTOR, "default logging");
+		/* --debug shows debug records too when nothing else was configured. */
+		struct route *route = new_route(logger, logger->options.debug ? "*.debug" : DEFAULT_SELECTOR,
+						"default logging");
 		struct log_format format = {.kind = LOG_FORMAT_TEXT,
 					    .default_hostname = logger->hostname};
 		if (route)

@@ -336,7 +336,10 @@ void service_process_ended(struct service *svc, int status)
 		svc->consecutive_failures = 0;
 	}
 	char what[320];
-	snprintf(what, sizeof(what), "%s terminated abnormally with %s", svc->conf->name, how);
+	if (WIFSIGNALED(status))
+		snprintf(what, sizeof(what), "%s was %s", svc->conf->name, how); /* "killed by SIGx" */
+	else
+		snprintf(what, sizeof(what), "%s terminated abnormally with %s", svc->conf->name, how);
 	crash_or_restart(svc, what);
 }
 

@@ -48,9 +48,11 @@ static void simple_on_exit(struct service *svc, pid_t pid, int status)
 	if (svc->state == SVC_STARTING && !svc->stop_requested && svc_startup_pause(svc) <= 0 &&
 	    !svc->conf->pidfile) {
 		/* No start-up pause (the CONSOLE command): it was running the moment it was
-		 * spawned, so any exit is an ordinary end, not a start failure. */
+		 * spawned, so any exit is an ordinary end, not a start failure. Reported before
+		 * any state change, so the log tells the end before what follows from it. */
 		loop_timer_stop(system_loop(svc->system), &svc->timer);
-		service_dispatch(svc, SVC_EV_UP);
+		service_process_ended(svc, status);
+		return;
 	}
 	if (svc->state == SVC_STARTING && !svc->stop_requested) {
 		bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;

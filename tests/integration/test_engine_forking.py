@@ -29,7 +29,7 @@ keep.service:
     inner = pid_in_file(pidfile)
     assert f"d.service: changing PID to {inner} (from pidfile)" in log_text(tmp_path)
     os.kill(outside_pid(tp, inner), signal.SIGKILL)
-    wait_log(tmp_path, "d.service terminated abnormally with killed by SIGKILL")
+    wait_log(tmp_path, "d.service was killed by SIGKILL")
     code, err = stop(tp)
     assert code == 0, err
 
@@ -208,7 +208,7 @@ b.service:
     assert f"a.service: following daemon pid {a}" in text, text
     assert f"b.service: following daemon pid {b}" in text, text
     os.kill(outside_pid(tp, b), signal.SIGKILL)
-    wait_log(tmp_path, "b.service terminated abnormally with killed by SIGKILL")
+    wait_log(tmp_path, "b.service was killed by SIGKILL")
     assert "a.service terminated" not in log_text(tmp_path)
     code, err = stop(tp)
     assert code == 0, err

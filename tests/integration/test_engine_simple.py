@@ -125,7 +125,7 @@ keep.service:
     code, err = stop(tp)
     assert f"d.service: changing PID to {inner} (from pidfile)" in err, err
     assert "d.service successfully started" in err, err
-    assert "d.service terminated abnormally with killed by SIGKILL" in err, err
+    assert "d.service was killed by SIGKILL" in err, err
     assert code == 0, err
 
 
@@ -148,7 +148,7 @@ d.service:
     wait_for(lambda: runs.exists() and len(runs.read_text().split()) == 2, 10, what="a restart")
     wait_for(lambda: pid_in_file(pidfile) not in (None, first), 10, what="a new daemon")
     code, err = stop(tp)
-    assert "d.service terminated abnormally with killed by SIGKILL; restart in 0.2s" in err, err
+    assert "d.service was killed by SIGKILL; restart in 0.2s" in err, err
     assert code == 0, err
 
 

@@ -269,7 +269,7 @@ n.service:
     err = tp.stderr
     assert "n.service successfully started" in err, err
     assert "watchdog timeout (no WATCHDOG=1 within 0.4s); aborting it with SIGABRT" in err, err
-    assert "terminated abnormally" in err and "SIGABRT" in err, err
+    assert "was killed by SIGABRT" in err, err
     assert code == 0, err
 
 
@@ -422,4 +422,146 @@ n.service:
     err = tp.stderr
     assert "did not receive ready notification" not in err, err
     assert "n.service successfully started" in err, err
+    assert code == 0, err
+
+
+# ---- notify_socket: an explicit abstract name or a filesystem path ----
+
+@pytest.fixture
+def sock_dir():
+    """A directory every user can reach (tmp_path's parents are root's, 0700)."""
+    path = pathlib.Path(f"/run/tend-test-notify-{os.getpid()}-{time.monotonic_ns()}")
+    path.mkdir(mode=0o755)
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_notify_socket_path_works_and_is_removed_when_the_service_ends(tend, tmp_path, sock_dir):
+    seen, marker = tmp_path / "seen", tmp_path / "dependent"
+    path = sock_dir / "n.sock"
+    tp = tend(["--no-syslog"], config={"a.conf": f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  env_set:
+    SOCKDIR: {sock_dir}
+  notify_socket: "$(SOCKDIR)/n.sock"
+  command: "sh -c 'echo $NOTIFY_SOCKET > {seen}; systemd-notify --ready; sleep 3'"
+d.service:
+  after: n.service
+  command: "sh -c 'touch {marker}; exec sleep 30'"
+"""})
+    wait_for(marker.exists, 20, what="the dependent to start after READY=1 over the path")
+    assert seen.read_text().strip() == str(path)
+    st = os.lstat(path)
+    assert (st.st_mode & 0o777) == 0o600
+    # the service ends (tend keeps running for d.service): the file goes with its socket
+    wait_for(lambda: not path.exists(), 20, what="the socket file to be removed")
+    assert tp.proc.poll() is None
+    code, err = finish(tp)
+    assert code == 0, err
+
+
+def test_notify_socket_path_belongs_to_the_service_user(tend, sock_dir):
+    path = sock_dir / "n.sock"
+    marker = sock_dir / "dependent"
+    tp = tend(["--no-syslog"], config={"a.conf": f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  uid: nobody
+  notify_socket: {path}
+  command: "sh -c 'systemd-notify --ready; exec sleep 30'"
+d.service:
+  after: n.service
+  command: "touch {marker}"
+"""})
+    wait_for(marker.exists, 20, what="the dependent to start after nobody's READY=1")
+    st = os.lstat(path)
+    assert st.st_uid == 65534 and (st.st_mode & 0o777) == 0o600, oct(st.st_mode)
+    code, err = finish(tp)
+    assert "n.service successfully started" in err, err
+    assert not path.exists()
+    assert code == 0, err
+
+
+def test_notify_socket_replaces_a_stale_file(tend, sock_dir):
+    path = sock_dir / "n.sock"
+    old = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    old.bind(str(path))
+    old.close()  # the file stays, nothing is bound to it
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  notify_socket: {path}
+  command: "sh -c 'systemd-notify --ready; sleep 1'"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "n.service successfully started" in err and "dependent-started" in err, err
+    assert code == 0, err
+
+
+def test_notify_socket_refuses_what_is_not_a_stale_socket(tend, sock_dir):
+    path = sock_dir / "n.sock"
+    path.write_text("precious")
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  notify_socket: {path}
+  command: "sh -c 'systemd-notify --ready; sleep 1'"
+""", dependent=False))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert f"n.service: notify_socket {path} exists and is not a socket" in err, err
+    assert path.read_text() == "precious"
+    assert code != 0
+
+
+def test_notify_socket_in_a_missing_directory_is_a_start_failure(tend, sock_dir):
+    path = sock_dir / "missing" / "n.sock"
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  notify_socket: {path}
+  command: "sh -c 'systemd-notify --ready; sleep 1'"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert (f"n.service: could not create its notify socket {path}: "
+            "No such file or directory") in err, err
+    assert not (sock_dir / "missing").exists()
+    assert "dependent-started" not in err
+    assert code != 0
+
+
+def test_notify_socket_relative_path_is_a_start_failure(tend):
+    tp = tend(["--no-syslog"], config=conf("""
+n.service:
+  type: notify
+  notify_socket: run/n.sock
+  command: "sh -c 'systemd-notify --ready; sleep 1'"
+""", dependent=False))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "n.service: notify_socket 'run/n.sock' must be an absolute path or '@' and a name" in err, err
+    assert code != 0
+
+
+def test_notify_socket_explicit_abstract_name(tend, tmp_path):
+    seen = tmp_path / "seen"
+    name = f"@tend-test/{os.getpid()}/{time.monotonic_ns()}"
+    tp = tend(["--no-syslog"], config=conf(f"""
+n.service:
+  type: notify
+  process_timeout: 20
+  notify_socket: "{name}"
+  command: "sh -c 'echo $NOTIFY_SOCKET > {seen}; systemd-notify --ready; sleep 1'"
+"""))
+    code = tp.wait(40)
+    err = tp.stderr
+    assert "n.service successfully started" in err and "dependent-started" in err, err
+    assert seen.read_text().strip() == name
     assert code == 0, err
