@@ -51,8 +51,8 @@ struct log_capture {
 	uint64_t consumed;
 	uint64_t partial_mark;
 	size_t start, len;
-	/* Grown by doubling, from CAPTURE_BUFFER_MIN to CAPTURE_BUFFER, when full or when a read
-	 * filled it: a quiet service costs no buffer, a chatty one gets large reads. */
+	/* CAPTURE_BUFFER_MIN at the first read, CAPTURE_BUFFER once full or once a read filled
+	 * it: a quiet service costs no buffer, a chatty one gets large reads. */
 	char *buf;
 	size_t cap;
 	bool filled; /* the last read took all the room: more is probably waiting */
@@ -291,7 +291,9 @@ static size_t read_room(struct log_capture *c)
 		c->buf[c->len] = '\0';
 	}
 	if ((c->len + 1 >= c->cap || c->filled) && c->cap < CAPTURE_BUFFER) {
-		size_t cap = c->cap ? c->cap * 2 : CAPTURE_BUFFER_MIN;
+		/* straight to the full size: the intermediate sizes would only leave freed
+		 * (but resident) blocks behind in PID 1's heap */
+		size_t cap = c->cap ? CAPTURE_BUFFER : CAPTURE_BUFFER_MIN;
 		char *buf = realloc(c->buf, cap);
 		if (buf) {
 			c->buf = buf;
