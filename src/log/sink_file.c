@@ -50,9 +50,12 @@ static void make_parents(const struct sink *sink, const char *path)
 	mode_t mode = sink->file.gid != (gid_t)-1 ? 0775 : 0755;
 	for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
 		*slash = '\0';
-		if (mkdir(dir, mode) == 0 && owner_given(sink) &&
-		    chown(dir, sink->file.uid, sink->file.gid) < 0) {
-			/* not fatal: the file itself is what matters */
+		if (mkdir(dir, mode) == 0) {
+			/* As chaperone: the mode is meant, not filtered by tend's umask. Failures
+			 * are not fatal: the file itself is what matters. */
+			if (chmod(dir, mode) < 0 ||
+			    (owner_given(sink) && chown(dir, sink->file.uid, sink->file.gid) < 0)) {
+			}
 		}
 		*slash = '/';
 	}
@@ -72,6 +75,9 @@ int sink_file_open(struct sink *sink)
 	int fd = open(path, flags, mode);
 	if (fd < 0)
 		return -1;
+	/* A file tend creates for a gid gets group write whatever the umask (chaperone's 0664). */
+	if (sink->file.gid != (gid_t)-1)
+		(void)!fchmod(fd, mode);
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int saved = errno;
