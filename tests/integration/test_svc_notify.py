@@ -565,3 +565,23 @@ n.service:
     assert "n.service successfully started" in err and "dependent-started" in err, err
     assert seen.read_text().strip() == name
     assert code == 0, err
+
+
+def test_notify_socket_file_is_removed_after_a_start_failure(tend, tmp_path, sock_dir):
+    path = sock_dir / "n.sock"
+    marker = tmp_path / "dependent"
+    tp = tend(["--no-syslog"], config={"a.conf": f"""
+n.service:
+  type: notify
+  process_timeout: 1
+  ignore_failures: true
+  notify_socket: {path}
+  command: "sleep 30"
+d.service:
+  after: n.service
+  command: "sh -c 'touch {marker}; exec sleep 30'"
+"""})
+    wait_for(marker.exists, 30, what="the dependent to start after n.service's start failure")
+    wait_for(lambda: not path.exists(), 20, what="the socket file to be removed")
+    code, err = finish(tp)
+    assert "n.service did not receive ready notification within 1s" in err, err
