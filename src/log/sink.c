@@ -392,7 +392,10 @@ bool sink_append(struct sink *sink, const struct log_record *record, enum sink_s
 		at[len] = '\n';
 		sink->end += len + 1;
 	}
-	if (logger->batch_depth == 0)
+	/* In a batch (a pipe-full of lines), write once 3/4 of a first-size buffer is ready
+	 * rather than grow the buffer to hold the whole batch (a few hundred kB of formatted
+	 * lines): PID 1's heap pages, once touched, stay. */
+	if (logger->batch_depth == 0 || sink_pending(sink) >= BUFFER_INITIAL / 4 * 3)
 		sink_write_pending(sink);
 	return sink_holds_sources(sink);
 }
