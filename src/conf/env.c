@@ -4,7 +4,7 @@
  *
  * A map keeps the order of insertion (children see variables in a stable order) and a
  * replaced value keeps its place, as a Python dict does. Every launch builds a service level
- * from the settings level and expands it, so two things keep that cheap however many
+ * from the settings level and expands it, so three things keep that cheap however many
  * variables tend inherited:
  *  - names are indexed: a small open-addressing hash table (linear probing, at most half
  *    full) maps a name to its place in vars;
@@ -30,7 +30,7 @@
 /* ---- shared strings ---- */
 
 struct env_string {
-	size_t holders; /* maps (and slots of an expansion) that point to text */
+	size_t holders; /* maps that point to text */
 	uint32_t hash;	/* env_hash of text, when it is a name */
 	char text[];
 };
