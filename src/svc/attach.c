@@ -90,3 +90,18 @@ void attach_release(struct service *svc)
 		svc->attach_pidfd = -1;
 	}
 }
+
+void attach_wait_pidfile(struct service *svc)
+{
+	switch (attach_poll_pidfile(svc)) {
+	case ATTACH_FOUND:
+		service_dispatch(svc, SVC_EV_UP);
+		break;
+	case ATTACH_WAITING:
+		break;
+	case ATTACH_TIMED_OUT:
+		service_start_failed(svc, "%s: pidfile %s did not appear within %gs",
+				     svc->conf->name, svc->conf->pidfile, svc_process_timeout(svc));
+		break;
+	}
+}

@@ -17,6 +17,9 @@ enum attach_result { ATTACH_FOUND, ATTACH_WAITING, ATTACH_TIMED_OUT };
 void attach_begin(struct service *svc);
 /* Read the pidfile once; re-arms the service timer (20 ms doubling to 3 s) while waiting. */
 enum attach_result attach_poll_pidfile(struct service *svc);
+/* One step of a start that waits for the pidfile: up when found, a start failure naming the
+ * pidfile at process_timeout, otherwise the timer is re-armed. */
+void attach_wait_pidfile(struct service *svc);
 int attach_pid(struct service *svc, pid_t pid);
 void attach_release(struct service *svc);
 

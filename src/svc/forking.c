@@ -136,17 +136,7 @@ static void forking_on_timer(struct service *svc)
 		return;
 	}
 	if (svc->conf->pidfile) {
-		switch (attach_poll_pidfile(svc)) {
-		case ATTACH_FOUND:
-			service_dispatch(svc, SVC_EV_UP);
-			break;
-		case ATTACH_WAITING:
-			break;
-		case ATTACH_TIMED_OUT:
-			service_start_failed(svc, "%s: pidfile %s did not appear within %gs",
-					     svc->conf->name, svc->conf->pidfile,
-					     svc_process_timeout(svc));
-		}
+		attach_wait_pidfile(svc);
 		return;
 	}
 	adopt_orphans(svc);

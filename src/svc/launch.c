@@ -70,29 +70,37 @@ int launch_resolve_user(const char *user, const char *group, uid_t *uid, gid_t *
 	return 0;
 }
 
+char *launch_user_spec(struct service *svc, struct service_env *env, char **group)
+{
+	const struct service_conf *conf = svc->conf;
+	const struct config *config = system_config(svc->system);
+	char *user = NULL;
+	*group = NULL;
+	if (conf->uid)
+		user = service_env_expand(env, conf->uid);
+	else if (config->settings.uid)
+		user = service_env_expand(env, config->settings.uid);
+	else if (system_default_user(svc->system))
+		user = strdup(system_default_user(svc->system));
+	if (conf->gid)
+		*group = service_env_expand(env, conf->gid);
+	else if (!conf->uid && config->settings.gid)
+		*group = service_env_expand(env, config->settings.gid);
+	return user;
+}
+
 int launch_prepare(struct service *svc, const char *const *extra_env, struct launch *launch,
 		   char *err, size_t errlen)
 {
 	memset(launch, 0, sizeof(*launch));
 	const struct service_conf *conf = svc->conf;
-	const struct config *config = system_config(svc->system);
 	struct service_env env;
 	svc->serial = system_next_serial(svc->system);
 	if (service_env_build(svc, &env, err, errlen) < 0)
 		return -1;
 
-	/* The user: the service's uid, else settings' uid, else --user. */
-	char *user = NULL, *group = NULL, *home = NULL;
-	if (conf->uid)
-		user = service_env_expand(&env, conf->uid);
-	else if (config->settings.uid)
-		user = service_env_expand(&env, config->settings.uid);
-	else if (system_default_user(svc->system))
-		user = strdup(system_default_user(svc->system));
-	if (conf->gid)
-		group = service_env_expand(&env, conf->gid);
-	else if (!conf->uid && config->settings.gid)
-		group = service_env_expand(&env, config->settings.gid);
+	char *group = NULL, *home = NULL;
+	char *user = launch_user_spec(svc, &env, &group);
 	int rc = -1;
 	if (user && *user) {
 		char why[256];

@@ -38,21 +38,11 @@ static char *notify_socket_expand(struct service *svc, bool *has_user, uid_t *ui
 				  char *err, size_t errlen)
 {
 	const struct service_conf *conf = svc->conf;
-	const struct config *config = system_config(svc->system);
 	struct service_env env;
 	if (service_env_build(svc, &env, err, errlen) < 0)
 		return NULL;
-	char *user = NULL, *group = NULL, *name = NULL, *home = NULL, *text = NULL;
-	if (conf->uid)
-		user = service_env_expand(&env, conf->uid);
-	else if (config->settings.uid)
-		user = service_env_expand(&env, config->settings.uid);
-	else if (system_default_user(svc->system))
-		user = strdup(system_default_user(svc->system));
-	if (conf->gid)
-		group = service_env_expand(&env, conf->gid);
-	else if (!conf->uid && config->settings.gid)
-		group = service_env_expand(&env, config->settings.gid);
+	char *group = NULL, *name = NULL, *home = NULL, *text = NULL;
+	char *user = launch_user_spec(svc, &env, &group);
 	*has_user = false;
 	if (user && *user) {
 		char why[256];

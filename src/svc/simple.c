@@ -30,17 +30,7 @@ static void simple_on_timer(struct service *svc)
 		service_dispatch(svc, svc->pid ? SVC_EV_UP : SVC_EV_DONE);
 		return;
 	}
-	switch (attach_poll_pidfile(svc)) {
-	case ATTACH_FOUND:
-		service_dispatch(svc, SVC_EV_UP);
-		break;
-	case ATTACH_WAITING:
-		break;
-	case ATTACH_TIMED_OUT:
-		service_start_failed(svc, "%s: pidfile %s did not appear within %gs",
-				     svc->conf->name, svc->conf->pidfile, svc_process_timeout(svc));
-		break;
-	}
+	attach_wait_pidfile(svc);
 }
 
 static void simple_on_exit(struct service *svc, pid_t pid, int status)
