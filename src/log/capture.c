@@ -177,10 +177,11 @@ static size_t split_point(const char *p, size_t max)
 	return ((unsigned char)p[cut] & 0xC0) == 0x80 ? max : cut;
 }
 
-static bool emit(struct log_capture *c, const char *text, size_t len, unsigned flags,
-		 const struct timespec *now)
+/* The fields every line of one read shares; emit() fills in the line. */
+static void record_template(const struct log_capture *c, const struct timespec *now,
+			    struct log_record *record)
 {
-	struct log_record record = {
+	*record = (struct log_record){
 	    .time = *now,
 	    .facility = LOG_FACILITY_DAEMON,
 	    .severity = c->origin == LOG_ORIGIN_STDERR ? LOG_SEVERITY_WARNING : LOG_SEVERITY_INFO,
@@ -190,11 +191,16 @@ static bool emit(struct log_capture *c, const char *text, size_t len, unsigned f
 	    .tag_len = c->tag_len,
 	    .service_len = c->service_len,
 	    .origin = c->origin,
-	    .text = text,
-	    .text_len = len,
-	    .flags = flags,
 	};
-	return logger_route_cached(c->logger, &record, SINK_SOURCE_PAUSABLE, &c->routes);
+}
+
+static bool emit(struct log_capture *c, struct log_record *record, const char *text, size_t len,
+		 unsigned flags)
+{
+	record->text = text;
+	record->text_len = len;
+	record->flags = flags;
+	return logger_route_cached(c->logger, record, SINK_SOURCE_PAUSABLE, &c->routes);
 }
 
 /* Turns buffered bytes into records. final: the partial line goes too. Returns false when an
@@ -204,6 +210,8 @@ static bool process(struct log_capture *c, bool final)
 	struct logger *logger = c->logger;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
+	struct log_record record;
+	record_template(c, &now, &record);
 	bool paused = false;
 	logger_batch_begin(logger);
 	while (c->start < c->len && !paused) {
@@ -229,7 +237,7 @@ static bool process(struct log_capture *c, bool final)
 			line--;
 		bool congested = false;
 		if (flags || !blank(p, line))
-			congested = emit(c, p, line, flags, &now);
+			congested = emit(c, &record, p, line, flags);
 		c->start += consume;
 		c->consumed += consume;
 		if (congested && !logger->flushing) {

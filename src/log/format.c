@@ -73,6 +73,11 @@ size_t log_format_bound(const struct log_format *format, const struct log_record
 {
 	size_t host_len;
 	record_hostname(format, record, &host_len);
+	if (format->kind == LOG_FORMAT_TEXT || format->kind == LOG_FORMAT_PLAIN ||
+	    format->kind == LOG_FORMAT_RFC3164)
+		/* These copy the host, tag and text unescaped and write nothing else of variable
+		 * length: the cheap bound, once per line on the busiest path. */
+		return FIXED_ALLOWANCE + host_len + tag_length(record) + record->text_len;
 	size_t strings = record->text_len + record->structured_data_len + tag_length(record) +
 			 service_length(record) + safe_strlen(record->msgid) + host_len;
 	return FIXED_ALLOWANCE + 6 * strings;
@@ -149,6 +154,16 @@ static char *put_uint(char *out, unsigned long value)
 	while (n)
 		*out++ = digits[--n];
 	return out;
+}
+
+static char *put_pid(struct log_format *format, char *out, unsigned long pid)
+{
+	if (pid != format->cached_pid) {
+		char *end = put_uint(format->cached_pid_text, pid);
+		format->cached_pid_len = (unsigned char)(end - format->cached_pid_text);
+		format->cached_pid = pid;
+	}
+	return put(out, format->cached_pid_text, format->cached_pid_len);
 }
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not valid. */
@@ -303,7 +318,7 @@ static char *write_text(struct log_format *format, const struct log_record *reco
 		out = put(out, record->tag, tag_length(record));
 		if (record->pid > 0) {
 			*out++ = '[';
-			out = put_uint(out, (unsigned long)record->pid);
+			out = put_pid(format, out, (unsigned long)record->pid);
 			*out++ = ']';
 		}
 		*out++ = ':';
@@ -340,7 +355,7 @@ static char *write_json(struct log_format *format, const struct log_record *reco
 		out = put_json_field(out, "tag", record->tag, tag_length(record), true);
 	if (record->pid > 0) {
 		out = put(out, ",\"pid\":", 7);
-		out = put_uint(out, (unsigned long)record->pid);
+		out = put_pid(format, out, (unsigned long)record->pid);
 	}
 	if (record->service)
 		out = put_json_field(out, "service", record->service, service_length(record), true);
@@ -376,7 +391,7 @@ static char *write_pidzero_json(struct log_format *format, const struct log_reco
 	out = put_json_field(out, "stream", stream, strlen(stream), true);
 	if (record->pid > 0) {
 		out = put(out, ",\"pid\":", 7);
-		out = put_uint(out, (unsigned long)record->pid);
+		out = put_pid(format, out, (unsigned long)record->pid);
 	}
 	if (record->flags & LOG_RECORD_CONTINUED)
 		out = put_str(out, ",\"partial\":true");
@@ -426,7 +441,7 @@ size_t log_format_write(struct log_format *format, const struct log_record *reco
 			out = put_str(out, record->tag);
 			if (record->pid > 0 && record->origin != LOG_ORIGIN_TEND) {
 				*out++ = '[';
-				out = put_uint(out, (unsigned long)record->pid);
+				out = put_pid(format, out, (unsigned long)record->pid);
 				*out++ = ']';
 			}
 			*out++ = ':';

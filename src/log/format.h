@@ -47,6 +47,10 @@ struct log_format {
 	size_t hostname_len;	      /* optional lengths of the two above (0: not known) */
 	size_t default_hostname_len;
 	struct log_time_cache time_cache;
+	/* The decimal text of the last pid written: one service's lines all carry the same. */
+	unsigned long cached_pid; /* 0: none yet */
+	unsigned char cached_pid_len;
+	char cached_pid_text[23];
 };
 
 /* "text", "json", "pidzero-json", "pidzero-map" (NULL = text). -1 when unknown. */

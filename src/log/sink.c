@@ -60,21 +60,39 @@ const char *sink_key(const struct sink *sink)
 	return sink->key;
 }
 
-size_t sink_pending(const struct sink *sink)
+/* Static twins of the public helpers below: sink_append runs them for every line, and the
+ * public symbols (in a position-independent library) are not inlined. */
+static inline size_t pending_bytes(const struct sink *sink)
 {
 	return sink->end - sink->start;
 }
 
+static inline bool is_congested(const struct sink *sink)
+{
+	return !sink->failing && sink->kind != SINK_REMOTE &&
+	       pending_bytes(sink) >= SINK_SOFT_LIMIT;
+}
+
+static inline bool holding_sources(struct sink *sink)
+{
+	if (is_congested(sink))
+		sink->holding = true;
+	return sink->holding && is_congested(sink);
+}
+
+size_t sink_pending(const struct sink *sink)
+{
+	return pending_bytes(sink);
+}
+
 bool sink_congested(const struct sink *sink)
 {
-	return !sink->failing && sink->kind != SINK_REMOTE && sink_pending(sink) >= SINK_SOFT_LIMIT;
+	return is_congested(sink);
 }
 
 bool sink_holds_sources(struct sink *sink)
 {
-	if (sink_congested(sink))
-		sink->holding = true;
-	return sink->holding && sink_congested(sink);
+	return holding_sources(sink);
 }
 
 bool sink_report_pending(const struct sink *sink)
@@ -333,7 +351,7 @@ static void count_drop(struct sink *sink, const struct log_record *record)
 
 static bool must_drop(const struct sink *sink, enum sink_source source)
 {
-	size_t pending = sink_pending(sink);
+	size_t pending = pending_bytes(sink);
 	if (pending >= SINK_HARD_LIMIT)
 		return true;
 	if (pending < SINK_SOFT_LIMIT)
@@ -363,7 +381,7 @@ static __attribute__((noinline)) void send_datagram(struct sink *sink,
 bool sink_append(struct sink *sink, const struct log_record *record, enum sink_source source)
 {
 	struct logger *logger = sink->logger;
-	if (logger->flushing && sink_pending(sink) >= SINK_SOFT_LIMIT)
+	if (logger->flushing && pending_bytes(sink) >= SINK_SOFT_LIMIT)
 		sink_drain(sink, logger->flush_deadline_ms);
 	if (sink->datagram) {
 		send_datagram(sink, record);
@@ -395,9 +413,9 @@ bool sink_append(struct sink *sink, const struct log_record *record, enum sink_s
 	/* In a batch (a pipe-full of lines), write once 3/4 of a first-size buffer is ready
 	 * rather than grow the buffer to hold the whole batch (a few hundred kB of formatted
 	 * lines): PID 1's heap pages, once touched, stay. */
-	if (logger->batch_depth == 0 || sink_pending(sink) >= BUFFER_INITIAL / 4 * 3)
+	if (logger->batch_depth == 0 || pending_bytes(sink) >= BUFFER_INITIAL / 4 * 3)
 		sink_write_pending(sink);
-	return sink_holds_sources(sink);
+	return holding_sources(sink);
 }
 
 /* ---- writing ---- */
