@@ -19,7 +19,9 @@ class Receiver:
     def __init__(self, address):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(address)
-        self.sock.settimeout(0.1)
+        # Non-blocking: poll() drains what has arrived and returns. (A receive timeout never
+        # expires when tend pings more often than the timeout, e.g. WATCHDOG every 100 ms.)
+        self.sock.setblocking(False)
         self.messages = []
 
     def poll(self):
