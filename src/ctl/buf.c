@@ -4,6 +4,8 @@
 #include "ctl/buf.h"
 
 #include <stdarg.h>
+#include <sys/socket.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,4 +104,21 @@ void ctl_buf_consume(struct ctl_buf *buf, size_t n)
 	memmove(buf->data, buf->data + n, buf->len - n);
 	buf->len -= n;
 	buf->data[buf->len] = '\0';
+}
+
+enum ctl_send_result ctl_buf_send(struct ctl_buf *buf, int fd)
+{
+	while (buf->len > 0) {
+		ssize_t n = send(fd, buf->data, buf->len, MSG_NOSIGNAL);
+		if (n > 0) {
+			ctl_buf_consume(buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return CTL_SEND_BLOCKED;
+		return CTL_SEND_FAILED;
+	}
+	return CTL_SENT_ALL;
 }

@@ -27,4 +27,8 @@ bool ctl_buf_printf(struct ctl_buf *buf, const char *fmt, ...)
 /* Drop the first n bytes (what has been written out). */
 void ctl_buf_consume(struct ctl_buf *buf, size_t n);
 
+enum ctl_send_result { CTL_SENT_ALL, CTL_SEND_BLOCKED, CTL_SEND_FAILED };
+/* Send as much as the non-blocking socket fd takes, consuming what went out. */
+enum ctl_send_result ctl_buf_send(struct ctl_buf *buf, int fd);
+
 #endif

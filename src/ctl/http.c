@@ -104,20 +104,15 @@ static void conn_linger(struct http_conn *conn)
 
 static void conn_flush(struct http_conn *conn)
 {
-	while (conn->out.len) {
-		ssize_t n = send(conn->fd, conn->out.data, conn->out.len, MSG_NOSIGNAL);
-		if (n > 0) {
-			ctl_buf_consume(&conn->out, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			loop_mod_fd(conn->face->loop, conn->fd, EPOLLOUT);
-			return;
-		}
+	switch (ctl_buf_send(&conn->out, conn->fd)) {
+	case CTL_SEND_BLOCKED:
+		loop_mod_fd(conn->face->loop, conn->fd, EPOLLOUT);
+		return;
+	case CTL_SEND_FAILED:
 		conn_close(conn);
 		return;
+	case CTL_SENT_ALL:
+		break;
 	}
 	conn_linger(conn);
 }

@@ -120,20 +120,15 @@ static uint32_t conn_idle_events(const struct ctl_conn *conn)
 /* Write what is queued; close when a reply is complete. */
 static void conn_flush(struct ctl_conn *conn)
 {
-	while (conn->out.len > 0) {
-		ssize_t n = send(conn->fd, conn->out.data, conn->out.len, MSG_NOSIGNAL);
-		if (n > 0) {
-			ctl_buf_consume(&conn->out, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			loop_mod_fd(conn->server->loop, conn->fd, EPOLLOUT);
-			return;
-		}
+	switch (ctl_buf_send(&conn->out, conn->fd)) {
+	case CTL_SEND_BLOCKED:
+		loop_mod_fd(conn->server->loop, conn->fd, EPOLLOUT);
+		return;
+	case CTL_SEND_FAILED:
 		conn_close(conn);
 		return;
+	case CTL_SENT_ALL:
+		break;
 	}
 	if (conn->phase == CONN_WRITING) {
 		conn_close(conn);
