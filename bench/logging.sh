@@ -20,11 +20,12 @@ SENDERS=${SENDERS:-2}
 SUPERVISOR_LINES=${SUPERVISOR_LINES:-200000}
 WORK=$(mktemp -d /tmp/tend-bench-logging.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-TICKS=$(getconf CLK_TCK)
 
 now() { date +%s.%N; }
-# utime+stime of one process, in seconds
-cpu_of() { awk -v t="$TICKS" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }
+# on-CPU time of one process (all its threads), in seconds: the scheduler's nanosecond count
+# (/proc/PID/task/*/schedstat), not utime+stime, which come in 10 ms clock ticks (a tend run
+# of 2,000,000 lines is only 10-20 of them)
+cpu_of() { cat /proc/"$1"/task/*/schedstat | awk '{ ns += $1 } END { print ns / 1e9 }'; }
 count_lines() { [ -e "$1" ] && wc -l < "$1" || echo 0; }
 wait_lines() { # file count timeout_s
 	local deadline=$(( $(date +%s) + $3 ))

@@ -1,10 +1,14 @@
 /*
  * logring.c — the in-memory ring of recent log records (see logring.h).
  *
- * Layout: a queue of chunks, oldest first. A chunk holds whole records one after the other
- * (a record never spans two chunks): a fixed header, then the service, tag and text bytes,
- * padded to 8. Adding a record is two bounded memcpy; nothing is formatted until a reader
- * asks. Chunks are allocated only when the newest is full, so a quiet tend holds one.
+ * Layout: a queue of chunks, oldest first. A chunk holds items one after the other (an item
+ * never spans two chunks), each starting with a 4-byte word that says its kind:
+ *  - a source item: the time, pid, service and tag that the lines after it share;
+ *  - a line item: one record's text (its length and whether it was cut in the word).
+ * A run of lines from one read of a service pipe stores its source once, so adding a line
+ * is one word and one memcpy. Every chunk starts with a source item. Nothing is formatted
+ * until a reader asks. Chunks are allocated only when the newest is full, so a quiet tend
+ * holds one.
  */
 #include "ctl/logring.h"
 
@@ -13,29 +17,34 @@
 #include <string.h>
 
 struct chunk {
-	uint64_t first_seq; /* seq of its first record */
-	uint32_t count;	    /* records in it */
+	uint64_t first_seq; /* seq of its first line */
+	uint32_t count;	    /* lines in it */
 	uint32_t used;	    /* bytes of data used */
-	char data[];	    /* records, each 8-aligned */
+	uint32_t source;    /* offset of the current source item, or NO_SOURCE */
+	uint32_t pad;
+	char data[];
 };
 
-struct record_head {
+#define NO_SOURCE UINT32_MAX
+/* the word: kind in the top byte; a line's length in the low 16 bits, its cut flag in bit
+ * 16; a source's service and tag lengths in bits 8-15 and 0-7 */
+#define KIND_LINE   0x4Cu /* 'L' */
+#define KIND_SOURCE 0x53u /* 'S' */
+#define WORD_SIZE   4u
+
+struct source_head {
 	int64_t sec;
 	int32_t pid;
-	uint16_t text_len;
-	uint8_t service_len;
-	uint8_t tag_len;
-	uint8_t cut;
 };
 
-#define CHUNK_DATA (LOGRING_CHUNK - sizeof(struct chunk))
-#define ALIGN8(n)  (((n) + 7u) & ~(size_t)7u)
-#define RECORD_MAX                                                                                 \
-	ALIGN8(sizeof(struct record_head) + LOGRING_SERVICE_MAX + LOGRING_TAG_MAX + LOGRING_TEXT)
+#define SOURCE_HEAD (WORD_SIZE + sizeof(struct source_head))
+#define CHUNK_DATA  (LOGRING_CHUNK - sizeof(struct chunk))
+#define SOURCE_MAX  (SOURCE_HEAD + LOGRING_SERVICE_MAX + LOGRING_TAG_MAX)
+#define LINE_MAX_   (WORD_SIZE + LOGRING_TEXT)
+/* the most one record can take: a source of its own and its line */
+#define RECORD_MAX (SOURCE_MAX + LINE_MAX_)
 
 _Static_assert(RECORD_MAX <= CHUNK_DATA, "a chunk must hold the largest record");
-_Static_assert(sizeof(struct chunk) % 8 == 0 && sizeof(struct record_head) % 8 == 0,
-	       "records are 8-aligned");
 _Static_assert(LOGRING_TEXT <= UINT16_MAX && LOGRING_SERVICE_MAX <= UINT8_MAX &&
 		   LOGRING_TAG_MAX <= UINT8_MAX,
 	       "lengths fit their fields");
@@ -80,8 +89,8 @@ void logring_free(struct logring *ring)
 	free(ring);
 }
 
-/* A fresh chunk at the end of the queue for records from seq on: the oldest one is reused
- * once all its records are out of sight (or when the queue is full), else one is allocated. */
+/* A fresh chunk at the end of the queue for lines from seq on: the oldest one is reused once
+ * all its lines are out of sight (or when the queue is full), else one is allocated. */
 static struct chunk *next_chunk(struct logring *ring, uint64_t seq)
 {
 	struct chunk *chunk = NULL;
@@ -106,6 +115,7 @@ static struct chunk *next_chunk(struct logring *ring, uint64_t seq)
 	chunk->first_seq = seq;
 	chunk->count = 0;
 	chunk->used = 0;
+	chunk->source = NO_SOURCE;
 	ring->chunks[(ring->first + ring->nchunks) % LOGRING_CHUNKS] = chunk;
 	ring->nchunks++;
 	ring->newest = chunk;
@@ -120,74 +130,149 @@ static size_t capped_len(const char *s, size_t known, size_t max)
 	return len > max ? max : len;
 }
 
+static inline uint32_t load_word(const char *at)
+{
+	uint32_t word;
+	memcpy(&word, at, sizeof(word));
+	return word;
+}
+
+static inline void store_word(char *at, uint32_t word)
+{
+	memcpy(at, &word, sizeof(word));
+}
+
+/* What a source item says, into the entry's shared fields. Returns the item's size. */
+static size_t read_source(const char *at, struct logring_entry *e)
+{
+	uint32_t word = load_word(at);
+	struct source_head head;
+	memcpy(&head, at + WORD_SIZE, sizeof(head));
+	e->sec = (time_t)head.sec;
+	e->pid = head.pid;
+	e->service_len = (word >> 8) & 0xFFu;
+	e->tag_len = word & 0xFFu;
+	e->service = at + SOURCE_HEAD;
+	e->tag = e->service + e->service_len;
+	return SOURCE_HEAD + e->service_len + e->tag_len;
+}
+
+/* What a line item says, into the entry's own fields. Returns the item's size. */
+static size_t read_line(const char *at, struct logring_entry *e)
+{
+	uint32_t word = load_word(at);
+	e->text_len = word & 0xFFFFu;
+	e->cut = (word >> 16) & 1u;
+	e->text = at + WORD_SIZE;
+	return WORD_SIZE + e->text_len;
+}
+
+/* The source the run's lines need, as stored; its fields, capped. */
+struct source {
+	int64_t sec;
+	int32_t pid;
+	const char *service, *tag;
+	size_t service_len, tag_len;
+};
+
+static void source_of(const struct log_record *run, struct source *src)
+{
+	src->sec = (int64_t)run->time.tv_sec;
+	src->pid = (int32_t)run->pid;
+	src->service = run->service;
+	src->tag = run->tag;
+	src->service_len = capped_len(run->service, run->service_len, LOGRING_SERVICE_MAX);
+	src->tag_len = capped_len(run->tag, run->tag_len, LOGRING_TAG_MAX);
+}
+
+static bool same_source(const struct chunk *chunk, const struct source *src)
+{
+	if (chunk->source == NO_SOURCE)
+		return false;
+	struct logring_entry stored;
+	read_source(chunk->data + chunk->source, &stored);
+	return stored.sec == src->sec && stored.pid == src->pid &&
+	       stored.service_len == src->service_len && stored.tag_len == src->tag_len &&
+	       memcmp(stored.service, src->service, src->service_len) == 0 &&
+	       memcmp(stored.tag, src->tag, src->tag_len) == 0;
+}
+
+static void put_source(struct chunk *chunk, const struct source *src)
+{
+	char *at = chunk->data + chunk->used;
+	store_word(at,
+		   KIND_SOURCE << 24 | (uint32_t)src->service_len << 8 | (uint32_t)src->tag_len);
+	struct source_head head = {.sec = src->sec, .pid = src->pid};
+	memcpy(at + WORD_SIZE, &head, sizeof(head));
+	if (src->service_len)
+		memcpy(at + SOURCE_HEAD, src->service, src->service_len);
+	if (src->tag_len)
+		memcpy(at + SOURCE_HEAD + src->service_len, src->tag, src->tag_len);
+	chunk->source = chunk->used;
+	chunk->used += (uint32_t)(SOURCE_HEAD + src->service_len + src->tag_len);
+}
+
+/* The chunk to add a line of len bytes to, with the run's source current in it; NULL when
+ * there is no memory and nothing to reuse. */
+static struct chunk *chunk_for(struct logring *ring, const struct source *src, size_t len)
+{
+	struct chunk *chunk = ring->newest;
+	size_t source_size = SOURCE_HEAD + src->service_len + src->tag_len;
+	bool same = chunk && same_source(chunk, src);
+	size_t need = WORD_SIZE + len + (same ? 0 : source_size);
+	if (!chunk || chunk->used + need > CHUNK_DATA) {
+		chunk = next_chunk(ring, ring->next_seq);
+		same = false;
+	}
+	if (chunk && !same)
+		put_source(chunk, src);
+	return chunk;
+}
+
 static inline void copy_bytes(char *dst, const char *src, size_t len)
 {
-	/* The empty asm hides len's bound (it is capped above) from the compiler: for a bounded
-	 * length gcc inlines `rep movsq`, whose start-up cost on a short line is several times
-	 * libc's memcpy, and was most of the cost of adding a record. */
+	/* The empty asm hides len's bound (it is capped) from the compiler: for a bounded length
+	 * gcc inlines `rep movsq`, whose start-up cost on a short line is several times libc's
+	 * memcpy. */
 	__asm__("" : "+r"(len));
 	if (len)
 		memcpy(dst, src, len);
 }
 
-/* The entry stored at data (a record_head and its bytes); returns the record's size. */
-static size_t read_record(const char *data, uint64_t seq, struct logring_entry *e)
+void logring_add_run(struct logring *ring, const struct log_record *run,
+		     const struct log_line *lines, size_t n)
 {
-	const struct record_head *head = (const struct record_head *)(const void *)data;
-	const char *bytes = data + sizeof(*head);
-	*e = (struct logring_entry){
-	    .seq = seq,
-	    .sec = (time_t)head->sec,
-	    .pid = head->pid,
-	    .service = bytes,
-	    .service_len = head->service_len,
-	    .tag = bytes + head->service_len,
-	    .tag_len = head->tag_len,
-	    .text = bytes + head->service_len + head->tag_len,
-	    .text_len = head->text_len,
-	    .cut = head->cut,
-	};
-	return ALIGN8(sizeof(*head) + head->service_len + head->tag_len + head->text_len);
+	struct source src;
+	source_of(run, &src);
+	struct chunk *chunk = NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = lines[i].text ? lines[i].len : 0;
+		bool cut = len > LOGRING_TEXT;
+		if (cut)
+			len = LOGRING_TEXT;
+		if (!chunk || chunk->used + WORD_SIZE + len > CHUNK_DATA)
+			chunk = chunk_for(ring, &src, len);
+		if (!chunk)
+			return; /* no memory and nothing to reuse: the records are not kept */
+		char *at = chunk->data + chunk->used;
+		store_word(at, KIND_LINE << 24 | (uint32_t)cut << 16 | (uint32_t)len);
+		copy_bytes(at + WORD_SIZE, lines[i].text, len);
+		chunk->used += (uint32_t)(WORD_SIZE + len);
+		chunk->count++;
+		uint64_t seq = ring->next_seq++;
+		if (ring->on_entry) {
+			struct logring_entry e = {.seq = seq};
+			read_source(chunk->data + chunk->source, &e);
+			read_line(at, &e);
+			ring->on_entry(&e, ring->arg);
+		}
+	}
 }
 
 void logring_add(struct logring *ring, const struct log_record *record)
 {
-	size_t service_len = capped_len(record->service, record->service_len, LOGRING_SERVICE_MAX);
-	size_t tag_len = capped_len(record->tag, record->tag_len, LOGRING_TAG_MAX);
-	size_t text_len = record->text ? record->text_len : 0;
-	bool cut = text_len > LOGRING_TEXT;
-	if (cut)
-		text_len = LOGRING_TEXT;
-	size_t size = ALIGN8(sizeof(struct record_head) + service_len + tag_len + text_len);
-
-	uint64_t seq = ring->next_seq;
-	struct chunk *chunk = ring->newest;
-	if (!chunk || chunk->used + size > CHUNK_DATA)
-		chunk = next_chunk(ring, seq);
-	if (!chunk)
-		return; /* no memory and nothing to reuse: the record is not kept */
-	char *at = chunk->data + chunk->used;
-	/* fields stored in place: a header built on the stack and copied whole costs a
-	 * store-forwarding stall per record (small stores, then one wide load) */
-	struct record_head *head = (struct record_head *)(void *)at; /* records are 8-aligned */
-	head->sec = (int64_t)record->time.tv_sec;
-	head->pid = (int32_t)record->pid;
-	head->text_len = (uint16_t)text_len;
-	head->service_len = (uint8_t)service_len;
-	head->tag_len = (uint8_t)tag_len;
-	head->cut = cut;
-	char *bytes = at + sizeof(*head);
-	copy_bytes(bytes, record->service, service_len);
-	copy_bytes(bytes + service_len, record->tag, tag_len);
-	copy_bytes(bytes + service_len + tag_len, record->text, text_len);
-	chunk->used += (uint32_t)size;
-	chunk->count++;
-	ring->next_seq++;
-	if (ring->on_entry) {
-		struct logring_entry e;
-		read_record(at, seq, &e);
-		ring->on_entry(&e, ring->arg);
-	}
+	struct log_line line = {record->text, (uint32_t)record->text_len, record->flags};
+	logring_add_run(ring, record, &line, 1);
 }
 
 void logring_visit(const struct logring *ring, logring_fn *fn, void *arg)
@@ -197,12 +282,17 @@ void logring_visit(const struct logring *ring, logring_fn *fn, void *arg)
 		const struct chunk *chunk = ring->chunks[(ring->first + i) % LOGRING_CHUNKS];
 		if (chunk->first_seq + chunk->count <= visible)
 			continue;
-		size_t offset = 0;
-		for (uint32_t k = 0; k < chunk->count; k++) {
-			struct logring_entry e;
-			offset += read_record(chunk->data + offset, chunk->first_seq + k, &e);
+		struct logring_entry e = {.seq = chunk->first_seq};
+		for (size_t offset = 0; offset < chunk->used;) {
+			const char *at = chunk->data + offset;
+			if (load_word(at) >> 24 == KIND_SOURCE) {
+				offset += read_source(at, &e);
+				continue;
+			}
+			offset += read_line(at, &e);
 			if (e.seq >= visible)
 				fn(&e, arg);
+			e.seq++;
 		}
 	}
 }

@@ -1,8 +1,9 @@
 /*
  * logring.h — the last log records, kept in memory for `tendctl logs`. Adding a record must
  * cost little (every line tend routes passes here), so records are stored raw — time, pid,
- * service, tag and text bytes, copied into chunks of a byte ring — and formatted into a line
- * only when `tendctl logs` reads them (logring_format).
+ * service, tag and text bytes, copied into chunks of a byte ring (the first four once per run
+ * of lines from one source) — and formatted into a line only when `tendctl logs` reads them
+ * (logring_format).
  *
  * Bounds: the last LOGRING_RECORDS records are visible; a text longer than fits a line of
  * LOGRING_TEXT bytes is cut (and marked with "..." when formatted). Chunks are allocated as
@@ -46,6 +47,9 @@ struct logring;
 struct logring *logring_new(logring_fn *on_entry, void *arg);
 void logring_free(struct logring *ring);
 void logring_add(struct logring *ring, const struct log_record *record);
+/* The same for a run of records (see struct log_line in log/record.h). */
+void logring_add_run(struct logring *ring, const struct log_record *run,
+		     const struct log_line *lines, size_t n);
 /* Change (or remove, with NULL) the function called for every new entry. */
 void logring_set_listener(struct logring *ring, logring_fn *on_entry, void *arg);
 /* Visit the entries still visible (the last LOGRING_RECORDS), oldest first. */

@@ -499,10 +499,11 @@ static void resolve_owner(struct ctl_server *server, const struct settings_conf 
 	server->readonly_world = settings->control_readonly_world;
 }
 
-static void on_log_record(const struct log_record *record, void *arg)
+static void on_log_records(const struct log_record *run, const struct log_line *lines, size_t n,
+			   void *arg)
 {
 	struct ctl_server *server = arg;
-	logring_add(server->ring, record);
+	logring_add_run(server->ring, run, lines, n);
 }
 
 static void on_ring_entry(const struct logring_entry *entry, void *arg)
@@ -556,7 +557,7 @@ struct face_handle *ctl_server_start(struct system *system, const struct config 
 	ctl_fifo_open(server, &config->settings);
 	server->ring = logring_new(NULL, NULL); /* listened to while `logs -f` streams */
 	if (server->ring && logger_set_tap)
-		logger_set_tap(system_logger(system), on_log_record, server);
+		logger_set_tap(system_logger(system), on_log_records, server);
 	system_subscribe(system, on_system_event, server);
 	return handle;
 }

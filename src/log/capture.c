@@ -177,7 +177,7 @@ static size_t split_point(const char *p, size_t max)
 	return ((unsigned char)p[cut] & 0xC0) == 0x80 ? max : cut;
 }
 
-/* The fields every line of one read shares; emit() fills in the line. */
+/* The fields every line of one read shares. */
 static void record_template(const struct log_capture *c, const struct timespec *now,
 			    struct log_record *record)
 {
@@ -194,13 +194,34 @@ static void record_template(const struct log_capture *c, const struct timespec *
 	};
 }
 
-static bool emit(struct log_capture *c, struct log_record *record, const char *text, size_t len,
-		 unsigned flags)
+/* Lines go to the logger in runs of at most RUN_LINES lines and about RUN_BYTES bytes: the
+ * outputs format a run's shared prefix once. A run is appended whole, so a congested output
+ * can be over its soft limit by one run (far below its hard limit: nothing is dropped). */
+#define RUN_LINES 128
+#define RUN_BYTES (32 * 1024)
+
+struct run {
+	struct log_record record; /* what the lines share */
+	struct log_line lines[RUN_LINES];
+	size_t n, bytes;
+};
+
+/* Hands the run to the logger. Returns true when the capture must pause: an output it went
+ * to is congested even after writing what is buffered (only a slow output holds the service). */
+static bool flush_run(struct log_capture *c, struct run *run)
 {
-	record->text = text;
-	record->text_len = len;
-	record->flags = flags;
-	return logger_route_cached(c->logger, record, SINK_SOURCE_PAUSABLE, &c->routes);
+	struct logger *logger = c->logger;
+	bool congested = logger_route_run(logger, &run->record, run->lines, run->n,
+					  SINK_SOURCE_PAUSABLE, &c->routes);
+	run->n = run->bytes = 0;
+	if (!congested || logger->flushing)
+		return false;
+	logger_batch_end(logger);
+	logger_batch_begin(logger);
+	for (size_t i = 0; i < logger->nsinks; i++)
+		if (sink_holds_sources(logger->sinks[i]))
+			return true;
+	return false;
 }
 
 /* Turns buffered bytes into records. final: the partial line goes too. Returns false when an
@@ -210,8 +231,9 @@ static bool process(struct log_capture *c, bool final)
 	struct logger *logger = c->logger;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	struct log_record record;
-	record_template(c, &now, &record);
+	struct run run;
+	record_template(c, &now, &run.record);
+	run.n = run.bytes = 0;
 	bool paused = false;
 	logger_batch_begin(logger);
 	while (c->start < c->len && !paused) {
@@ -235,19 +257,17 @@ static bool process(struct log_capture *c, bool final)
 		}
 		if (!flags && line > 0 && p[line - 1] == '\r')
 			line--;
-		bool congested = false;
-		if (flags || !blank(p, line))
-			congested = emit(c, &record, p, line, flags);
+		if (flags || !blank(p, line)) {
+			run.lines[run.n++] = (struct log_line){p, (uint32_t)line, flags};
+			run.bytes += line;
+		}
 		c->start += consume;
 		c->consumed += consume;
-		if (congested && !logger->flushing) {
-			/* Write what is buffered first: only a slow output holds the service. */
-			logger_batch_end(logger);
-			logger_batch_begin(logger);
-			for (size_t i = 0; i < logger->nsinks && !paused; i++)
-				paused = sink_holds_sources(logger->sinks[i]);
-		}
+		if (run.n == RUN_LINES || run.bytes >= RUN_BYTES)
+			paused = flush_run(c, &run);
 	}
+	if (run.n > 0 && !paused)
+		paused = flush_run(c, &run);
 	if (c->start == c->len)
 		c->start = c->len = 0;
 	if (paused) {

@@ -299,8 +299,8 @@ static const char *pidzero_source(const struct log_record *record)
 
 /* ---- the formats ---- */
 
-static char *write_text(struct log_format *format, const struct log_record *record, char *out,
-			bool extended)
+static char *write_text_prefix(struct log_format *format, const struct log_record *record,
+			       char *out, bool extended)
 {
 	if (extended) {
 		out = put_str(out, log_facility_name(record->facility));
@@ -324,12 +324,38 @@ static char *write_text(struct log_format *format, const struct log_record *reco
 		*out++ = ':';
 		*out++ = ' ';
 	}
-	out = put(out, record->text, record->text_len);
-	if (record->flags & LOG_RECORD_CONTINUED)
-		*out++ = '\\';
-	if (record->flags & LOG_RECORD_TRUNCATED)
-		out = put_str(out, " [truncated]");
 	return out;
+}
+
+char *log_format_text_tail(char *out, unsigned flags)
+{
+	if (flags & LOG_RECORD_CONTINUED)
+		*out++ = '\\';
+	if (flags & LOG_RECORD_TRUNCATED)
+		out = put(out, " [truncated]", 12);
+	return out;
+}
+
+static char *write_text(struct log_format *format, const struct log_record *record, char *out,
+			bool extended)
+{
+	out = write_text_prefix(format, record, out, extended);
+	out = put(out, record->text, record->text_len);
+	return log_format_text_tail(out, record->flags);
+}
+
+size_t log_format_text_prefix(struct log_format *format, const struct log_record *run, char *out,
+			      size_t size)
+{
+	if (format->kind != LOG_FORMAT_TEXT)
+		return 0;
+	size_t host_len;
+	record_hostname(format, run, &host_len);
+	/* facility.severity, the time, separators and the pid take less than 64 bytes */
+	if (64 + host_len + tag_length(run) > size)
+		return 0;
+	time_cache_update(&format->time_cache, run->time.tv_sec);
+	return (size_t)(write_text_prefix(format, run, out, format->extended) - out);
 }
 
 static char *write_json(struct log_format *format, const struct log_record *record, char *out)

@@ -62,4 +62,16 @@ size_t log_format_bound(const struct log_format *format, const struct log_record
  * Returns the length written. */
 size_t log_format_write(struct log_format *format, const struct log_record *record, char *out);
 
+/* The text format's line is a prefix that a run of records shares ("Mmm dd hh:mm:ss host
+ * tag[pid]: ", with "facility.severity " in front when extended), the text as it is, and a
+ * tail that depends on the record's flags. Writes the prefix of run's records into out and
+ * returns its length; 0 when the format is not text or the prefix needs more than size
+ * bytes (the caller then formats record by record). */
+size_t log_format_text_prefix(struct log_format *format, const struct log_record *run, char *out,
+			      size_t size);
+/* The most log_format_text_tail writes. */
+#define LOG_FORMAT_TAIL_MAX 16
+/* Writes the tail of a text line with these LOG_RECORD_* flags; returns the end. */
+char *log_format_text_tail(char *out, unsigned flags);
+
 #endif

@@ -8,6 +8,7 @@
 #define TEND_LOG_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -74,9 +75,12 @@ void logger_get_stats(const struct logger *logger, struct logger_stats *stats);
 
 /* A tap sees every record the logger routes, whatever its selectors say (tendctl logs keeps
  * a ring of them). One tap per logger; fn NULL removes it. Called synchronously from the
- * routing path: copy what you keep, never block, never log from inside it.
- * (Added for the control face; src/ctl/ references it weakly until the logger implements it.) */
-typedef void logger_tap_fn(const struct log_record *record, void *arg);
+ * routing path: copy what you keep, never block, never log from inside it. It gets runs of
+ * records (struct log_line): record i is `run` with lines[i]'s text, length and flags; a
+ * single record comes as a run of one. (src/ctl/ references it weakly, so that the control
+ * face links without the logger.) */
+typedef void logger_tap_fn(const struct log_record *run, const struct log_line *lines, size_t n,
+			   void *arg);
 void logger_set_tap(struct logger *logger, logger_tap_fn *fn, void *arg);
 
 #endif

@@ -78,9 +78,11 @@ struct logger {
 /* Route one record. Returns true when an output it went to is now congested (a pausable
  * source should stop reading until resumed). */
 bool logger_route(struct logger *logger, const struct log_record *record, enum sink_source source);
-/* The same for a source whose records differ only in their text (see struct route_cache). */
-bool logger_route_cached(struct logger *logger, const struct log_record *record,
-			 enum sink_source source, struct route_cache *cache);
+/* The same for a run of records (struct log_line) from a source whose records all share
+ * facility, severity, tag and service: its outputs are kept in cache. */
+bool logger_route_run(struct logger *logger, const struct log_record *run,
+		      const struct log_line *lines, size_t n, enum sink_source source,
+		      struct route_cache *cache);
 /* Sources batch their records: sinks are written once at the end of a batch. */
 void logger_batch_begin(struct logger *logger);
 void logger_batch_end(struct logger *logger);

@@ -7,6 +7,7 @@
 #define TEND_LOG_RECORD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -58,6 +59,15 @@ struct log_record {
 	 * strlen is used). Service pipes set them; they save two strlen per line. */
 	size_t tag_len;
 	size_t service_len;
+};
+
+/* One record of a run: records that share everything but their text and flags (the lines of
+ * one read of a service pipe). The run's template record gives the other fields; handing a
+ * run over at once lets outputs format the shared part once (see log_format_text_prefix). */
+struct log_line {
+	const char *text;
+	uint32_t len;
+	uint32_t flags; /* LOG_RECORD_* */
 };
 
 /* The record is one piece of a longer line: its text continues in the next record. */

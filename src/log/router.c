@@ -304,8 +304,9 @@ int router_configure(struct logger *logger, const struct config *config)
 	}
 	if (enabled_sections == 0 && rc == 0 && !logger->options.no_console_log) {
 		/* --debug shows debug records too when nothing else was configured. */
-		struct route *route = new_route(logger, logger->options.debug ? "*.debug" : DEFAULT_SELECTOR,
-						"default logging");
+		struct route *route =
+		    new_route(logger, logger->options.debug ? "*.debug" : DEFAULT_SELECTOR,
+			      "default logging");
 		struct log_format format = {.kind = LOG_FORMAT_TEXT,
 					    .default_hostname = logger->hostname};
 		if (route)
@@ -403,30 +404,55 @@ static bool route_slow(struct logger *logger, const struct log_record *record,
 bool logger_route(struct logger *logger, const struct log_record *record, enum sink_source source)
 {
 	logger->stats.records++;
-	if (logger->tap)
-		logger->tap(record, logger->tap_arg);
+	if (logger->tap) {
+		struct log_line line = {record->text, (uint32_t)record->text_len, record->flags};
+		logger->tap(record, &line, 1, logger->tap_arg);
+	}
 	if (!logger->configured)
 		return route_fallback(logger, record, source);
 	return route_slow(logger, record, source);
 }
 
-bool logger_route_cached(struct logger *logger, const struct log_record *record,
-			 enum sink_source source, struct route_cache *cache)
+/* A run whose outputs cannot be cached (before the configuration, /regex/ selectors, very
+ * many outputs): record by record. */
+static bool route_run_each(struct logger *logger, const struct log_record *run,
+			   const struct log_line *lines, size_t n, enum sink_source source)
 {
-	logger->stats.records++;
-	if (logger->tap)
-		logger->tap(record, logger->tap_arg);
-	if (!logger->configured)
-		return route_fallback(logger, record, source);
-	if (logger->routes_read_text)
-		return route_slow(logger, record, source); /* /regex/: depends on each line */
-	if (!cache->valid || cache->generation != logger->route_generation) {
-		size_t n = matching_sinks(logger, record, cache->sinks, ROUTE_CACHE_SINKS);
-		cache->valid = n <= ROUTE_CACHE_SINKS;
-		cache->nsinks = cache->valid ? n : 0;
-		cache->generation = logger->route_generation;
-		if (!cache->valid)
-			return route_slow(logger, record, source);
+	struct log_record record = *run;
+	bool congested = false;
+	for (size_t i = 0; i < n; i++) {
+		record.text = lines[i].text;
+		record.text_len = lines[i].len;
+		record.flags = lines[i].flags;
+		congested |= logger->configured ? route_slow(logger, &record, source)
+						: route_fallback(logger, &record, source);
 	}
-	return append_to(logger, record, source, cache->sinks, cache->nsinks);
+	return congested;
+}
+
+bool logger_route_run(struct logger *logger, const struct log_record *run,
+		      const struct log_line *lines, size_t n, enum sink_source source,
+		      struct route_cache *cache)
+{
+	if (n == 0)
+		return false;
+	logger->stats.records += n;
+	if (logger->tap)
+		logger->tap(run, lines, n, logger->tap_arg);
+	if (!logger->configured || logger->routes_read_text)
+		return route_run_each(logger, run, lines, n, source);
+	if (!cache->valid || cache->generation != logger->route_generation) {
+		size_t count = matching_sinks(logger, run, cache->sinks, ROUTE_CACHE_SINKS);
+		cache->valid = count <= ROUTE_CACHE_SINKS;
+		cache->nsinks = cache->valid ? count : 0;
+		cache->generation = logger->route_generation;
+	}
+	if (!cache->valid)
+		return route_run_each(logger, run, lines, n, source);
+	bool congested = false;
+	for (size_t i = 0; i < cache->nsinks; i++)
+		congested |= sink_append_run(cache->sinks[i], run, lines, n, source);
+	if (cache->nsinks)
+		logger->stats.written += n;
+	return congested;
 }

@@ -60,6 +60,10 @@ const char *sink_key(const struct sink *sink);
 /* Appends one record. Returns true when the sink is congested afterwards (the source should
  * wait) — never for failing or remote sinks, which drop instead. */
 bool sink_append(struct sink *sink, const struct log_record *record, enum sink_source source);
+/* Appends a run of records (see struct log_line): the same as sink_append for each, but a
+ * text output formats the run's shared prefix once. */
+bool sink_append_run(struct sink *sink, const struct log_record *run, const struct log_line *lines,
+		     size_t n, enum sink_source source);
 /* Writes what it can without blocking. */
 void sink_write_pending(struct sink *sink);
 bool sink_congested(const struct sink *sink);

@@ -1,7 +1,7 @@
 /*
  * test_logring.c — the `tendctl logs` ring (src/ctl/logring.c): order, overwriting the oldest,
  * the last LOGRING_RECORDS visible whatever the records' sizes, long texts cut, newlines
- * flattened, and the service/tag filter.
+ * flattened, the service/tag filter, and runs of lines that share their source.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,6 +147,79 @@ static void test_bound_with_large_records(void **state)
 	logring_free(ring);
 }
 
+struct seen {
+	uint64_t next_seq;
+	size_t n;
+	char last[LOGRING_TEXT];
+};
+
+/* Every entry in order, with the source its run was added with ("a" runs: service a.service,
+ * tag a, pid 1; "b" runs: b.service, b, pid 2; the text starts with the letter). */
+static void check_entry(const struct logring_entry *e, void *arg)
+{
+	struct seen *s = arg;
+	if (s->n > 0)
+		assert_int_equal(e->seq, s->next_seq);
+	s->next_seq = e->seq + 1;
+	s->n++;
+	assert_true(e->text_len > 0);
+	char letter = e->text[0];
+	assert_true(letter == 'a' || letter == 'b');
+	assert_int_equal(e->pid, letter == 'a' ? 1 : 2);
+	assert_int_equal(e->tag_len, 1);
+	assert_int_equal(e->tag[0], letter);
+	assert_int_equal(e->service_len, 9);
+	assert_memory_equal(e->service, letter == 'a' ? "a.service" : "b.service", 9);
+	assert_int_equal(e->sec, letter == 'a' ? 100 : 200);
+	logring_format(e, s->last, sizeof(s->last));
+}
+
+/* Runs of lines from two sources, interleaved, long enough to cross many chunks: each line
+ * keeps its run's source, a follower sees each once, the last LOGRING_RECORDS stay visible. */
+static void test_runs(void **state)
+{
+	static struct seen followed_runs, visited;
+	memset(&followed_runs, 0, sizeof(followed_runs));
+	memset(&visited, 0, sizeof(visited));
+	struct logring *ring = logring_new(check_entry, &followed_runs);
+	static char texts[300][600];
+	struct log_line lines[300];
+	size_t total = 0;
+	for (int round = 0; round < 40; round++) {
+		char letter = round % 2 ? 'b' : 'a';
+		struct log_record run = {.time = {.tv_sec = letter == 'a' ? 100 : 200},
+					 .service = letter == 'a' ? "a.service" : "b.service",
+					 .tag = letter == 'a' ? "a" : "b",
+					 .pid = letter == 'a' ? 1 : 2};
+		size_t n = (size_t)(round * 7 % 300) + 1;
+		for (size_t i = 0; i < n; i++) {
+			/* every 50th line is longer than the ring keeps */
+			size_t len = i % 50 == 49 ? sizeof(texts[i]) - 1 : 12;
+			memset(texts[i], letter, len);
+			snprintf(texts[i], sizeof(texts[i]), "%c%zu", letter, total + i);
+			texts[i][strlen(texts[i])] = i % 50 == 49 ? letter : '\0';
+			texts[i][len] = '\0';
+			lines[i] = (struct log_line){texts[i], (uint32_t)strlen(texts[i]), 0};
+		}
+		logring_add_run(ring, &run, lines, n);
+		total += n;
+	}
+	assert_int_equal(followed_runs.n, total);
+	assert_int_equal(logring_count(ring), total);
+	logring_visit(ring, check_entry, &visited);
+	assert_int_equal(visited.n, LOGRING_RECORDS);
+	assert_int_equal(visited.next_seq, total + 1);
+	assert_string_equal(visited.last, followed_runs.last);
+	/* a single record after the runs, with a source of its own */
+	logring_set_listener(ring, NULL, NULL);
+	add(ring, "web.service", "web", "single");
+	static struct collected c;
+	c.n = 0;
+	logring_visit(ring, collect, &c);
+	assert_non_null(strstr(c.lines[c.n - 1], "web[42]: single"));
+	logring_free(ring);
+}
+
 /* The line format: "-" for a missing tag, no pid part when unknown. */
 static void test_format(void **state)
 {
@@ -175,6 +248,7 @@ int main(void)
 	    cmocka_unit_test(test_matches),
 	    cmocka_unit_test(test_bound_with_large_records),
 	    cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -166,6 +166,53 @@ static void test_bound_holds_for_worst_case(void **state)
 	free(out);
 }
 
+/* A run's shared prefix, then the text, then the flags' tail: the same line as formatting the
+ * record whole, for every shape of the text format; other formats have no prefix. */
+static void test_text_prefix_and_tail(void **state)
+{
+	(void)state;
+	struct log_record base = service_line();
+	base.text = "hello";
+	base.text_len = 5;
+	struct {
+		bool extended;
+		const char *hostname, *record_host, *tag;
+		pid_t pid;
+		unsigned flags;
+	} cases[] = {
+	    {false, NULL, NULL, "web", 123, 0},
+	    {true, "logs", NULL, "web", 123, LOG_RECORD_CONTINUED},
+	    {false, NULL, "sender", "web", 0, LOG_RECORD_TRUNCATED},
+	    {false, NULL, "sender", NULL, 9, LOG_RECORD_CONTINUED | LOG_RECORD_TRUNCATED},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct log_record r = base;
+		r.hostname = cases[i].record_host;
+		r.tag = cases[i].tag;
+		r.pid = cases[i].pid;
+		r.flags = cases[i].flags;
+		char *whole = format(LOG_FORMAT_TEXT, cases[i].extended, cases[i].hostname, &r);
+		struct log_format fmt = {.kind = LOG_FORMAT_TEXT,
+					 .extended = cases[i].extended,
+					 .hostname = cases[i].hostname,
+					 .default_hostname = "box"};
+		char line[512];
+		size_t n = log_format_text_prefix(&fmt, &r, line, sizeof(line));
+		assert_true(n > 0);
+		memcpy(line + n, r.text, r.text_len);
+		char *end = log_format_text_tail(line + n + r.text_len, r.flags);
+		assert_true(end - (line + n + r.text_len) <= LOG_FORMAT_TAIL_MAX);
+		*end = '\0';
+		assert_string_equal(line, whole);
+		free(whole);
+	}
+	struct log_format json = {.kind = LOG_FORMAT_JSON, .default_hostname = "box"};
+	char line[512];
+	assert_int_equal(log_format_text_prefix(&json, &base, line, sizeof(line)), 0);
+	struct log_format text = {.kind = LOG_FORMAT_TEXT, .default_hostname = "box"};
+	assert_int_equal(log_format_text_prefix(&text, &base, line, 32), 0); /* no room */
+}
+
 static int utc(void **state)
 {
 	(void)state;
@@ -177,9 +224,13 @@ static int utc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_text),    cmocka_unit_test(test_json),
-	    cmocka_unit_test(test_pidzero), cmocka_unit_test(test_rfc3164),
-	    cmocka_unit_test(test_names),   cmocka_unit_test(test_bound_holds_for_worst_case),
+	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_pidzero),
+	    cmocka_unit_test(test_rfc3164),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_bound_holds_for_worst_case),
+	    cmocka_unit_test(test_text_prefix_and_tail),
 	};
 	return cmocka_run_group_tests(tests, utc, NULL);
 }

@@ -128,6 +128,58 @@ static void test_size_rotation(void **state)
 	loop_free(loop);
 }
 
+/* A run of lines (a service pipe's read) goes out as the same lines the records would give one
+ * by one, in order, to each output, with the flags' tails. */
+static void test_run_matches_records(void **state)
+{
+	(void)state;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/run.log", dir);
+	struct loop *loop = loop_new();
+	struct logger_options options = {.forced_level = -1, .program = "test"};
+	struct logger *logger = logger_new(loop, &options);
+	struct config config;
+	config_init_defaults(&config);
+	add_logging(&config, "daemon.*", path, false, 0, 0);
+	assert_int_equal(logger_configure(logger, &config), 0);
+	static char texts[500][32];
+	struct log_line lines[500];
+	for (int i = 0; i < 500; i++) {
+		snprintf(texts[i], sizeof(texts[i]), "run line %d", i);
+		lines[i] = (struct log_line){texts[i], (uint32_t)strlen(texts[i]),
+					     i == 7 ? LOG_RECORD_CONTINUED : 0};
+	}
+	struct log_record run = line("", LOG_ORIGIN_STDOUT);
+	struct route_cache cache = {0};
+	logger_batch_begin(logger);
+	assert_false(logger_route_run(logger, &run, lines, 500, SINK_SOURCE_PAUSABLE, &cache));
+	logger_batch_end(logger);
+	struct log_record single = line("single record", LOG_ORIGIN_STDOUT);
+	logger_emit(logger, &single);
+	logger_flush(logger, 1000);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char got[256], want[64];
+	for (int i = 0; i < 500; i++) {
+		assert_non_null(fgets(got, sizeof(got), f));
+		snprintf(want, sizeof(want), " svc[7]: run line %d%s\n", i, i == 7 ? "\\" : "");
+		size_t at = strlen(got) - strlen(want);
+		assert_string_equal(got + at, want);
+		assert_int_equal(at, strlen("Nov 27 12:28:05 ") + strlen(logger->hostname));
+	}
+	assert_non_null(fgets(got, sizeof(got), f));
+	assert_non_null(strstr(got, " svc[7]: single record\n"));
+	assert_null(fgets(got, sizeof(got), f));
+	fclose(f);
+	struct logger_stats stats;
+	logger_get_stats(logger, &stats);
+	assert_int_equal(stats.records, 501);
+	assert_int_equal(stats.written, 501);
+	logger_free(logger);
+	config_free(&config);
+	loop_free(loop);
+}
+
 struct reader {
 	int fd;
 	uint64_t deadline_ms;
@@ -300,6 +352,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_size_rotation),
+	    cmocka_unit_test(test_run_matches_records),
 	    cmocka_unit_test(test_reconfigure),
 	    cmocka_unit_test(test_own_long_messages),
 	    cmocka_unit_test(test_stalled_pipe_drops_datagrams_and_reports),
