@@ -314,10 +314,8 @@ static void retry_timer_fired(struct loop *loop, void *arg)
 
 /* ---- the buffer ---- */
 
-static bool make_room(struct sink *sink, size_t need)
+static __attribute__((noinline)) bool grow(struct sink *sink, size_t need)
 {
-	if (sink->cap - sink->end >= need)
-		return true;
 	if (sink->start > 0) {
 		memmove(sink->data, sink->data + sink->start, sink->end - sink->start);
 		sink->end -= sink->start;
@@ -338,6 +336,12 @@ static bool make_room(struct sink *sink, size_t need)
 	sink->data = data;
 	sink->cap = cap;
 	return true;
+}
+
+/* Called for every line: the common case (room at the end) inline, the rest out of line. */
+static inline bool make_room(struct sink *sink, size_t need)
+{
+	return sink->cap - sink->end >= need || grow(sink, need);
 }
 
 static void count_drop(struct sink *sink, const struct log_record *record)
@@ -420,6 +424,9 @@ bool sink_append(struct sink *sink, const struct log_record *record, enum sink_s
 
 /* A run's prefix is copied in front of each line: kept on the stack, so it is bounded. */
 #define RUN_PREFIX_MAX 512
+/* A prefix up to this long is copied as a block of this size (the line then overwrites what
+ * is past the prefix): most are 30-60 bytes. */
+#define RUN_PREFIX_COPY 64
 
 static bool append_each(struct sink *sink, const struct log_record *run,
 			const struct log_line *lines, size_t n, enum sink_source source)
@@ -449,13 +456,17 @@ bool sink_append_run(struct sink *sink, const struct log_record *run, const stru
 	for (size_t i = 0; i < n; i++) {
 		if (logger->flushing && pending_bytes(sink) >= SINK_SOFT_LIMIT)
 			sink_drain(sink, logger->flush_deadline_ms);
-		size_t need = prefix_len + lines[i].len + LOG_FORMAT_TAIL_MAX + 1;
-		if (must_drop(sink, source) || !make_room(sink, need)) {
+		size_t need = RUN_PREFIX_COPY + lines[i].len + LOG_FORMAT_TAIL_MAX + 1;
+		if (must_drop(sink, source) || !make_room(sink, need + prefix_len)) {
 			count_drop(sink, run);
 			continue;
 		}
 		char *at = sink->data + sink->end;
-		memcpy(at, prefix, prefix_len);
+		if (prefix_len <= RUN_PREFIX_COPY)
+			memcpy(at, prefix,
+			       RUN_PREFIX_COPY); /* a fixed size: a few moves, no call */
+		else
+			memcpy(at, prefix, prefix_len);
 		memcpy(at + prefix_len, lines[i].text, lines[i].len);
 		char *end = at + prefix_len + lines[i].len;
 		if (lines[i].flags)
