@@ -5,10 +5,12 @@
 #   2. lines/s from one service's stdout into tend's own stdout (read by cat into a file)
 #   3. syslog datagrams/s from local senders into a file: tend's /dev/log and rsyslog's
 #      imuxsock, each on a private socket, fed by the same C sender
-# plus the CPU time each spends per line (the logger's own process only).
+# plus the CPU time each spends per line (the logger's own process only). The cat baseline
+# and tend's service-output-to-file job, whose CPU per line is compared, run ROUNDS times,
+# alternating; their medians are printed.
 #
 # Usage (as root, from the repository):  bench/logging.sh
-#   TEND=build/tend LINES=2000000 DGRAMS=400000 SENDERS=2 SUPERVISOR_LINES=200000
+#   TEND=build/tend LINES=2000000 DGRAMS=400000 SENDERS=2 SUPERVISOR_LINES=200000 ROUNDS=5
 # Needs: rsyslog and supervisor (Debian packages), cc, python3.
 set -euo pipefail
 
@@ -18,6 +20,7 @@ LINES=${LINES:-2000000}
 DGRAMS=${DGRAMS:-400000}
 SENDERS=${SENDERS:-2}
 SUPERVISOR_LINES=${SUPERVISOR_LINES:-200000}
+ROUNDS=${ROUNDS:-5}
 WORK=$(mktemp -d /tmp/tend-bench-logging.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -87,7 +90,8 @@ cc -O2 -o "$WORK/sender" "$WORK/sender.c"
 
 # ---- 1. cat baseline: `cat input | cat > file`; the second cat does the logger's job
 # (read a pipe, write a file); its own CPU is taken with wait4 (microseconds) ----
-read -r t0 t1 cat_cpu < <(python3 - "$WORK/input.txt" "$WORK/cat.out" <<'EOF'
+run_cat() {
+	read -r t0 t1 cat_cpu < <(python3 - "$WORK/input.txt" "$WORK/cat.out" <<'EOF'
 import os, subprocess, sys, time
 t0 = time.time()
 producer = subprocess.Popen(["cat", sys.argv[1]], stdout=subprocess.PIPE)
@@ -99,8 +103,9 @@ producer.wait()
 print(t0, time.time(), usage.ru_utime + usage.ru_stime)
 EOF
 )
-RESULT[cat_file]=$(rate "$LINES" "$t0" "$t1")
-CPU[cat_file]=$cat_cpu
+	RESULT[cat_file]=$(rate "$LINES" "$t0" "$t1")
+	CPU[cat_file]=$cat_cpu
+}
 
 # ---- tend runs: the service cats the input, then stays up so tend's CPU can be read ----
 run_tend() { # name logging-section stdout-target
@@ -124,10 +129,23 @@ EOF
 	CPU[$name]=$(cpu_of "$init")
 	kill -TERM "$init"; wait "$outer" || true
 }
-run_tend tend_file "
+median() { python3 -c "import statistics, sys; print(statistics.median(float(x.replace(',', '')) for x in sys.argv[1:]))" "$@"; }
+declare -a cat_rates=() cat_cpus=() tend_rates=() tend_cpus=() ratios=()
+for round in $(seq "$ROUNDS"); do
+	run_cat
+	rm -rf "$WORK/tend_file" # the output file is appended to
+	run_tend tend_file "
 file.logging:
   selector: \"daemon.*\"
   file: $WORK/tend_file/out.log" /dev/null "$WORK/tend_file/out.log"
+	cat_rates+=("${RESULT[cat_file]}"); cat_cpus+=("${CPU[cat_file]}")
+	tend_rates+=("${RESULT[tend_file]}"); tend_cpus+=("${CPU[tend_file]}")
+	ratios+=("$(python3 -c "print(f'{${CPU[tend_file]} / ${CPU[cat_file]}:.2f}')")")
+done
+RESULT[cat_file]=$(python3 -c "print(f'{$(median "${cat_rates[@]}"):,.0f}')")
+RESULT[tend_file]=$(python3 -c "print(f'{$(median "${tend_rates[@]}"):,.0f}')")
+CPU[cat_file]=$(median "${cat_cpus[@]}")
+CPU[tend_file]=$(median "${tend_cpus[@]}")
 mkdir -p "$WORK/tend_stdout"
 run_tend tend_stdout "
 console.logging:
@@ -210,6 +228,7 @@ fi
 # ---- report ----
 echo
 echo "lines: $LINES (supervisord: $SUPERVISOR_LINES), datagrams: $total from $SENDERS senders"
+echo "cat and tend file: medians of $ROUNDS alternating rounds"
 echo "kernel $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-34s %14s %14s\n' "job" "lines/s" "cpu us/line"
 row() { # key label
@@ -229,4 +248,4 @@ echo
 echo "tend file / cat rate:              $(ratio tend_file cat_file)"
 echo "tend file / supervisord rate:      $(ratio tend_file supervisord_file)"
 echo "tend syslog / rsyslog rate:        $(ratio tend_syslog rsyslog_syslog)"
-echo "tend file CPU per line / cat's:    $(cpu_ratio tend_file cat_file)"
+echo "tend file CPU per line / cat's:    $(cpu_ratio tend_file cat_file) (medians; each round: ${ratios[*]})"
