@@ -271,7 +271,7 @@ void logring_add_run(struct logring *ring, const struct log_record *run,
 
 void logring_add(struct logring *ring, const struct log_record *record)
 {
-	struct log_line line = {record->text, (uint32_t)record->text_len, record->flags};
+	struct log_line line = log_line_of(record);
 	logring_add_run(ring, record, &line, 1);
 }
 

@@ -70,6 +70,20 @@ struct log_line {
 	uint32_t flags; /* LOG_RECORD_* */
 };
 
+/* Record i of a run is the run's template with lines[i] put in. */
+static inline void log_record_set_line(struct log_record *record, const struct log_line *line)
+{
+	record->text = line->text;
+	record->text_len = line->len;
+	record->flags = line->flags;
+}
+
+/* A single record as a run of one. */
+static inline struct log_line log_line_of(const struct log_record *record)
+{
+	return (struct log_line){record->text, (uint32_t)record->text_len, record->flags};
+}
+
 /* The record is one piece of a longer line: its text continues in the next record. */
 #define LOG_RECORD_CONTINUED 0x1u
 /* The input was longer than tend's bound and the rest could not be read (syslog datagrams). */

@@ -405,7 +405,7 @@ bool logger_route(struct logger *logger, const struct log_record *record, enum s
 {
 	logger->stats.records++;
 	if (logger->tap) {
-		struct log_line line = {record->text, (uint32_t)record->text_len, record->flags};
+		struct log_line line = log_line_of(record);
 		logger->tap(record, &line, 1, logger->tap_arg);
 	}
 	if (!logger->configured)
@@ -421,9 +421,7 @@ static bool route_run_each(struct logger *logger, const struct log_record *run,
 	struct log_record record = *run;
 	bool congested = false;
 	for (size_t i = 0; i < n; i++) {
-		record.text = lines[i].text;
-		record.text_len = lines[i].len;
-		record.flags = lines[i].flags;
+		log_record_set_line(&record, &lines[i]);
 		congested |= logger->configured ? route_slow(logger, &record, source)
 						: route_fallback(logger, &record, source);
 	}

@@ -434,9 +434,7 @@ static bool append_each(struct sink *sink, const struct log_record *run,
 	struct log_record record = *run;
 	bool congested = false;
 	for (size_t i = 0; i < n; i++) {
-		record.text = lines[i].text;
-		record.text_len = lines[i].len;
-		record.flags = lines[i].flags;
+		log_record_set_line(&record, &lines[i]);
 		congested = sink_append(sink, &record, source);
 	}
 	return congested;

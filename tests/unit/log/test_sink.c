@@ -60,6 +60,34 @@ static void add_logging(struct config *config, const char *selector, const char 
 	lc->rotate_keep = rotate_keep;
 }
 
+/* (Re)configure the logger with one logging section. */
+static void configure(struct logger *logger, const char *selector, const char *file, bool to_stdout,
+		      long rotate_size, int rotate_keep)
+{
+	struct config config;
+	config_init_defaults(&config);
+	add_logging(&config, selector, file, to_stdout, rotate_size, rotate_keep);
+	assert_int_equal(logger_configure(logger, &config), 0);
+	config_free(&config);
+}
+
+/* A logger on a loop of its own; program tags its own messages. */
+static struct logger *new_logger(struct loop **loop, const char *program)
+{
+	*loop = loop_new();
+	assert_non_null(*loop);
+	struct logger_options options = {.forced_level = -1, .program = program};
+	struct logger *logger = logger_new(*loop, &options);
+	assert_non_null(logger);
+	return logger;
+}
+
+static void free_logger(struct logger *logger, struct loop *loop)
+{
+	logger_free(logger);
+	loop_free(loop);
+}
+
 static struct log_record line(const char *text, enum log_origin origin)
 {
 	struct log_record record = {.facility = 3,
@@ -84,14 +112,9 @@ static void test_size_rotation(void **state)
 	(void)state;
 	char path[128];
 	snprintf(path, sizeof(path), "%s/rot.log", dir);
-	struct loop *loop = loop_new();
-	assert_non_null(loop);
-	struct logger_options options = {.forced_level = -1, .program = "test"};
-	struct logger *logger = logger_new(loop, &options);
-	struct config config;
-	config_init_defaults(&config);
-	add_logging(&config, "daemon.*", path, false, 1000, 2);
-	assert_int_equal(logger_configure(logger, &config), 0);
+	struct loop *loop;
+	struct logger *logger = new_logger(&loop, "test");
+	configure(logger, "daemon.*", path, false, 1000, 2);
 	char text[64];
 	for (int i = 0; i < 200; i++) {
 		snprintf(text, sizeof(text), "record number %03d", i);
@@ -123,9 +146,7 @@ static void test_size_rotation(void **state)
 		strcpy(last, cur);
 	fclose(f);
 	assert_non_null(strstr(last, "svc[7]: record number 199"));
-	logger_free(logger);
-	config_free(&config);
-	loop_free(loop);
+	free_logger(logger, loop);
 }
 
 /* A run of lines (a service pipe's read) goes out as the same lines the records would give one
@@ -135,13 +156,9 @@ static void test_run_matches_records(void **state)
 	(void)state;
 	char path[128];
 	snprintf(path, sizeof(path), "%s/run.log", dir);
-	struct loop *loop = loop_new();
-	struct logger_options options = {.forced_level = -1, .program = "test"};
-	struct logger *logger = logger_new(loop, &options);
-	struct config config;
-	config_init_defaults(&config);
-	add_logging(&config, "daemon.*", path, false, 0, 0);
-	assert_int_equal(logger_configure(logger, &config), 0);
+	struct loop *loop;
+	struct logger *logger = new_logger(&loop, "test");
+	configure(logger, "daemon.*", path, false, 0, 0);
 	static char texts[500][32];
 	struct log_line lines[500];
 	for (int i = 0; i < 500; i++) {
@@ -175,9 +192,7 @@ static void test_run_matches_records(void **state)
 	logger_get_stats(logger, &stats);
 	assert_int_equal(stats.records, 501);
 	assert_int_equal(stats.written, 501);
-	logger_free(logger);
-	config_free(&config);
-	loop_free(loop);
+	free_logger(logger, loop);
 }
 
 struct reader {
@@ -211,14 +226,10 @@ static void test_stalled_pipe_drops_datagrams_and_reports(void **state)
 	assert_true(dup2(fds[1], STDOUT_FILENO) >= 0);
 	close(fds[1]);
 
-	struct loop *loop = loop_new();
-	struct logger_options options = {.forced_level = -1, .program = "test"};
-	struct logger *logger = logger_new(loop, &options);
-	struct config config;
-	config_init_defaults(&config);
-	add_logging(&config, "*.*", NULL, true, 0, 0);
+	struct loop *loop;
+	struct logger *logger = new_logger(&loop, "test");
+	configure(logger, "*.*", NULL, true, 0, 0);
 	static struct reader reader;
-	assert_int_equal(logger_configure(logger, &config), 0);
 
 	/* Nobody reads: pausable records fill the buffer up to the soft limit... */
 	bool congested = false;
@@ -259,9 +270,7 @@ static void test_stalled_pipe_drops_datagrams_and_reports(void **state)
 		lines++;
 	assert_int_equal(lines, (size_t)sent);
 
-	logger_free(logger);
-	config_free(&config);
-	loop_free(loop);
+	free_logger(logger, loop);
 	dup2(saved_stdout, STDOUT_FILENO);
 	close(saved_stdout);
 	close(fds[0]);
@@ -275,20 +284,12 @@ static void test_reconfigure(void **state)
 	char first[128], second[128];
 	snprintf(first, sizeof(first), "%s/first.log", dir);
 	snprintf(second, sizeof(second), "%s/second.log", dir);
-	struct loop *loop = loop_new();
-	struct logger_options options = {.forced_level = -1, .program = "test"};
-	struct logger *logger = logger_new(loop, &options);
-	struct config config;
-	config_init_defaults(&config);
-	add_logging(&config, "daemon.*", first, false, 0, 0);
-	assert_int_equal(logger_configure(logger, &config), 0);
-	config_free(&config);
+	struct loop *loop;
+	struct logger *logger = new_logger(&loop, "test");
+	configure(logger, "daemon.*", first, false, 0, 0);
 	struct log_record record = line("before", LOG_ORIGIN_STDOUT);
 	logger_emit(logger, &record);
-	config_init_defaults(&config);
-	add_logging(&config, "daemon.*", second, false, 0, 0);
-	assert_int_equal(logger_configure(logger, &config), 0);
-	config_free(&config);
+	configure(logger, "daemon.*", second, false, 0, 0);
 	record = line("after", LOG_ORIGIN_STDOUT);
 	logger_emit(logger, &record);
 	logger_flush(logger, 1000);
@@ -306,8 +307,7 @@ static void test_reconfigure(void **state)
 	buf[n] = '\0';
 	fclose(f);
 	assert_non_null(strstr(buf, "svc[7]: after"));
-	logger_free(logger);
-	loop_free(loop);
+	free_logger(logger, loop);
 }
 
 /* tend's own messages: short ones on the stack, long ones whole, very long ones marked. */
@@ -316,14 +316,9 @@ static void test_own_long_messages(void **state)
 	(void)state;
 	char path[128];
 	snprintf(path, sizeof(path), "%s/own.log", dir);
-	struct loop *loop = loop_new();
-	struct logger_options options = {.forced_level = -1, .program = "tend"};
-	struct logger *logger = logger_new(loop, &options);
-	struct config config;
-	config_init_defaults(&config);
-	add_logging(&config, "local5.*", path, false, 0, 0);
-	assert_int_equal(logger_configure(logger, &config), 0);
-	config_free(&config);
+	struct loop *loop;
+	struct logger *logger = new_logger(&loop, "tend");
+	configure(logger, "local5.*", path, false, 0, 0);
 	static char long_text[20000];
 	memset(long_text, 'a', 1000);
 	tend_log(logger, LOG_SEVERITY_WARNING, "one:%s", long_text);
@@ -344,8 +339,7 @@ static void test_own_long_messages(void **state)
 	size_t bs = strspn(two + 4, "b");
 	assert_int_equal(bs, 8191 - 4);
 	assert_int_equal(strncmp(two + 4 + bs, " [truncated]", 12), 0);
-	logger_free(logger);
-	loop_free(loop);
+	free_logger(logger, loop);
 }
 
 int main(void)
