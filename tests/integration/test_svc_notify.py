@@ -32,6 +32,18 @@ d.service:
     return {"a.conf": body}
 
 
+def run_notify(tend, command, dependent=True, env=None, wait=40, **keys):
+    """Run tend with n.service (type notify, `keys` such as process_timeout=20 as its
+    settings, then `command`) and the config's dependent; wait for tend to exit and
+    return (code, stderr)."""
+    settings = "".join(f"  {key}: {str(value).lower() if value is True else value}\n"
+                       for key, value in keys.items())
+    tp = tend(["--no-syslog"], env=env, config=conf(
+        f'n.service:\n  type: notify\n{settings}  command: "{command}"\n', dependent))
+    code = tp.wait(wait)
+    return code, tp.stderr
+
+
 def finish(tp, timeout=30):
     """Stop tend (SIGTERM) if it still runs; return (code, stderr)."""
     if tp.proc.poll() is None:
@@ -58,14 +70,8 @@ d.service:
 
 
 def test_systemd_notify_from_a_forked_child_after_the_launcher_exits(tend, tmp_path):
-    tp = tend(["--no-syslog"], config=conf("""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "sh -c '(sleep 0.5; systemd-notify --ready; sleep 1) & exit 0'"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, "sh -c '(sleep 0.5; systemd-notify --ready; sleep 1) & exit 0'",
+                           process_timeout=20)
     assert "exited before READY=1; still waiting" in err, err
     assert "n.service successfully started" in err, err
     assert "dependent-started" in err
@@ -73,14 +79,8 @@ n.service:
 
 
 def test_python_systemd_daemon_notify(tend, tmp_path):
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "{PY} {PY_NOTIFY} STATUS=python READY=1 sleep:1"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, f"{PY} {PY_NOTIFY} STATUS=python READY=1 sleep:1",
+                           process_timeout=20)
     assert "notify 'READY=1' -> True" in err, err
     assert "n.service successfully started" in err, err
     assert err.index("n.service successfully started") < err.index("dependent-started")
@@ -102,14 +102,7 @@ def sd_notify_helper(tmp_path_factory):
 
 
 def test_libsystemd_sd_notify(tend, sd_notify_helper):
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "{sd_notify_helper} from-c 1"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, f"{sd_notify_helper} from-c 1", process_timeout=20)
     assert "sd_notify sent READY=1" in err, err
     assert "n.service successfully started" in err, err
     assert err.index("n.service successfully started") < err.index("dependent-started")
@@ -117,42 +110,23 @@ n.service:
 
 
 def test_ready_never_sent_times_out(tend):
-    tp = tend(["--no-syslog"], config=conf("""
-n.service:
-  type: notify
-  process_timeout: 1
-  command: "sleep 30"
-"""))
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = run_notify(tend, "sleep 30", process_timeout=1)
     assert "n.service did not receive ready notification within 1s" in err, err
     assert "dependent-started" not in err
     assert code != 0
 
 
 def test_errno_before_ready_is_a_start_failure(tend):
-    tp = tend(["--no-syslog"], config=conf("""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "sh -c 'systemd-notify ERRNO=5; sleep 30'"
-"""))
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = run_notify(tend, "sh -c 'systemd-notify ERRNO=5; sleep 30'",
+                           process_timeout=20)
     assert "n.service failed with reported error 5" in err, err
     assert "dependent-started" not in err
     assert code != 0
 
 
 def test_errno_after_ready_is_an_exit_with_that_status(tend):
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "{PY} {PY_NOTIFY} READY=1 sleep:0.5 ERRNO=7 sleep:30"
-""", dependent=False))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, f"{PY} {PY_NOTIFY} READY=1 sleep:0.5 ERRNO=7 sleep:30",
+                           process_timeout=20, dependent=False)
     assert "n.service successfully started" in err, err
     assert "n.service reported error 7; stopping it" in err, err
     assert "terminated abnormally with exit status 7" in err, err
@@ -161,29 +135,14 @@ n.service:
 
 
 def test_nonzero_exit_before_ready_is_a_start_failure(tend):
-    tp = tend(["--no-syslog"], config=conf("""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "sh -c 'exit 3'"
-"""))
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = run_notify(tend, "sh -c 'exit 3'", process_timeout=20)
     assert "n.service failed on start-up with result 'exit status 3'" in err, err
     assert "dependent-started" not in err
     assert code != 0
 
 
 def test_ignore_failures_lets_dependents_start(tend):
-    tp = tend(["--no-syslog"], config=conf("""
-n.service:
-  type: notify
-  ignore_failures: true
-  process_timeout: 1
-  command: "sleep 30"
-"""))
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = run_notify(tend, "sleep 30", ignore_failures=True, process_timeout=1)
     assert "did not receive ready notification" in err
     assert "(failure ignored)" in err, err
     assert "dependent-started" in err
@@ -191,14 +150,8 @@ n.service:
 
 
 def test_mainpid_is_followed(tend):
-    tp = tend(["--no-syslog"], config=conf("""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "sh -c 'sleep 2 & systemd-notify --ready MAINPID=$!; exit 0'"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, "sh -c 'sleep 2 & systemd-notify --ready MAINPID=$!; exit 0'",
+                           process_timeout=20)
     assert "(from MAINPID)" in err, err
     assert "n.service successfully started" in err
     # the launcher exits at once; the service ends with the MAINPID process, 2 s later
@@ -209,14 +162,8 @@ n.service:
 
 
 def test_mainpid_that_does_not_exist_is_ignored(tend):
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "{PY} {PY_NOTIFY} MAINPID=99999 READY=1 sleep:0.5"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, f"{PY} {PY_NOTIFY} MAINPID=99999 READY=1 sleep:0.5",
+                           process_timeout=20)
     assert "MAINPID=99999 does not exist; ignored" in err, err
     assert "n.service successfully started" in err
     assert code == 0, err
@@ -259,14 +206,9 @@ def tp_binary():
 
 
 def test_watchdog_missed_aborts_the_service(tend):
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "{PY} {PY_NOTIFY} READY=1 WATCHDOG_USEC=400000 WATCHDOG=1 sleep:30"
-""", dependent=False))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(
+        tend, f"{PY} {PY_NOTIFY} READY=1 WATCHDOG_USEC=400000 WATCHDOG=1 sleep:30",
+        process_timeout=20, dependent=False)
     assert "n.service successfully started" in err, err
     assert "watchdog timeout (no WATCHDOG=1 within 0.4s); aborting it with SIGABRT" in err, err
     assert "was killed by SIGABRT" in err, err
@@ -274,14 +216,10 @@ n.service:
 
 
 def test_watchdog_kept_alive_by_pings(tend):
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "{PY} {PY_NOTIFY} READY=1 WATCHDOG_USEC=3000000 sleep:0.5 WATCHDOG=1 sleep:0.5 WATCHDOG=1 sleep:0.5 STOPPING=1"
-""", dependent=False))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(
+        tend, f"{PY} {PY_NOTIFY} READY=1 WATCHDOG_USEC=3000000 sleep:0.5 WATCHDOG=1 sleep:0.5"
+              " WATCHDOG=1 sleep:0.5 STOPPING=1",
+        process_timeout=20, dependent=False)
     assert "watchdog timeout" not in err, err
     assert "n.service is stopping" in err, err
     assert "n.service exited normally" in err, err
@@ -331,14 +269,8 @@ n2.service:
 
 
 def test_bad_messages_are_logged_and_ignored(tend):
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "{PY} {PY_NOTIFY} garbage MAINPID=abc READY=1 sleep:0.5"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, f"{PY} {PY_NOTIFY} garbage MAINPID=abc READY=1 sleep:0.5",
+                           process_timeout=20)
     assert "notify message ignored: not KEY=VALUE: 'garbage'" in err, err
     assert "notify message ignored: bad value: 'MAINPID=abc'" in err, err
     assert "n.service successfully started" in err
@@ -347,17 +279,10 @@ n.service:
 
 def test_crash_after_ready_restarts_and_becomes_ready_again(tend, tmp_path):
     runs = tmp_path / "runs"
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 20
-  restart: true
-  restart_limit: 2
-  restart_delay: 0.2
-  command: "sh -c 'systemd-notify --ready; echo run >> {runs}; sleep 0.3; exit 1'"
-""", dependent=False))
-    code = tp.wait(60)
-    err = tp.stderr
+    code, err = run_notify(
+        tend, f"sh -c 'systemd-notify --ready; echo run >> {runs}; sleep 0.3; exit 1'",
+        process_timeout=20, restart=True, restart_limit=2, restart_delay=0.2,
+        dependent=False, wait=60)
     assert runs.read_text().count("run") == 3, err
     assert err.count("n.service restarting") == 2, err
     assert "n.service terminated abnormally with exit status 1" in err, err
@@ -368,14 +293,9 @@ def test_own_socket_wins_over_an_inherited_notify_socket(tend, tmp_path):
     """tend itself was given NOTIFY_SOCKET (by a host supervisor): a notify service still
     gets its own private socket, not the inherited one."""
     seen = tmp_path / "seen"
-    tp = tend(["--no-syslog"], env={"NOTIFY_SOCKET": "@/host/supervisor"}, config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 10
-  command: "sh -c 'echo $NOTIFY_SOCKET > {seen}; systemd-notify --ready; sleep 0.5'"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(
+        tend, f"sh -c 'echo $NOTIFY_SOCKET > {seen}; systemd-notify --ready; sleep 0.5'",
+        process_timeout=10, env={"NOTIFY_SOCKET": "@/host/supervisor"})
     assert seen.read_text().startswith("@/tend/"), seen.read_text()
     assert "n.service successfully started" in err, err
     assert code == 0, err
@@ -383,27 +303,16 @@ n.service:
 
 def test_own_socket_wins_over_an_inherited_notify_socket_in_c(tend, sd_notify_helper):
     """The same, for a program that reads its environment with getenv() (libsystemd)."""
-    tp = tend(["--no-syslog"], env={"NOTIFY_SOCKET": "@/host/supervisor"}, config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 5
-  command: "{sd_notify_helper} from-c 1"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, f"{sd_notify_helper} from-c 1",
+                           process_timeout=5, env={"NOTIFY_SOCKET": "@/host/supervisor"})
     assert "n.service successfully started" in err, err
     assert code == 0, err
 
 
 def test_reloading_and_stopping_are_logged(tend):
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 20
-  command: "{PY} {PY_NOTIFY} READY=1 RELOADING=1 sleep:0.2 READY=1 STOPPING=1 sleep:0.2"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(
+        tend, f"{PY} {PY_NOTIFY} READY=1 RELOADING=1 sleep:0.2 READY=1 STOPPING=1 sleep:0.2",
+        process_timeout=20)
     assert "n.service is reloading" in err, err
     assert "n.service finished reloading" in err, err
     assert "n.service is stopping" in err, err
@@ -412,14 +321,9 @@ n.service:
 
 
 def test_extend_timeout_usec_gives_more_time(tend):
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 1
-  command: "{PY} {PY_NOTIFY} EXTEND_TIMEOUT_USEC=4000000 sleep:1.5 READY=1 sleep:0.2"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(
+        tend, f"{PY} {PY_NOTIFY} EXTEND_TIMEOUT_USEC=4000000 sleep:1.5 READY=1 sleep:0.2",
+        process_timeout=1)
     assert "did not receive ready notification" not in err, err
     assert "n.service successfully started" in err, err
     assert code == 0, err
@@ -491,15 +395,8 @@ def test_notify_socket_replaces_a_stale_file(tend, sock_dir):
     old = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     old.bind(str(path))
     old.close()  # the file stays, nothing is bound to it
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 20
-  notify_socket: {path}
-  command: "sh -c 'systemd-notify --ready; sleep 1'"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, "sh -c 'systemd-notify --ready; sleep 1'",
+                           process_timeout=20, notify_socket=path)
     assert "n.service successfully started" in err and "dependent-started" in err, err
     assert code == 0, err
 
@@ -507,14 +404,8 @@ n.service:
 def test_notify_socket_refuses_what_is_not_a_stale_socket(tend, sock_dir):
     path = sock_dir / "n.sock"
     path.write_text("precious")
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  notify_socket: {path}
-  command: "sh -c 'systemd-notify --ready; sleep 1'"
-""", dependent=False))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, "sh -c 'systemd-notify --ready; sleep 1'",
+                           notify_socket=path, dependent=False)
     assert f"n.service: notify_socket {path} exists and is not a socket" in err, err
     assert path.read_text() == "precious"
     assert code != 0
@@ -522,14 +413,7 @@ n.service:
 
 def test_notify_socket_in_a_missing_directory_is_a_start_failure(tend, sock_dir):
     path = sock_dir / "missing" / "n.sock"
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  notify_socket: {path}
-  command: "sh -c 'systemd-notify --ready; sleep 1'"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, "sh -c 'systemd-notify --ready; sleep 1'", notify_socket=path)
     assert (f"n.service: could not create its notify socket {path}: "
             "No such file or directory") in err, err
     assert not (sock_dir / "missing").exists()
@@ -538,14 +422,8 @@ n.service:
 
 
 def test_notify_socket_relative_path_is_a_start_failure(tend):
-    tp = tend(["--no-syslog"], config=conf("""
-n.service:
-  type: notify
-  notify_socket: run/n.sock
-  command: "sh -c 'systemd-notify --ready; sleep 1'"
-""", dependent=False))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(tend, "sh -c 'systemd-notify --ready; sleep 1'",
+                           notify_socket="run/n.sock", dependent=False)
     assert "n.service: notify_socket 'run/n.sock' must be an absolute path or '@' and a name" in err, err
     assert code != 0
 
@@ -553,15 +431,9 @@ n.service:
 def test_notify_socket_explicit_abstract_name(tend, tmp_path):
     seen = tmp_path / "seen"
     name = f"@tend-test/{os.getpid()}/{time.monotonic_ns()}"
-    tp = tend(["--no-syslog"], config=conf(f"""
-n.service:
-  type: notify
-  process_timeout: 20
-  notify_socket: "{name}"
-  command: "sh -c 'echo $NOTIFY_SOCKET > {seen}; systemd-notify --ready; sleep 1'"
-"""))
-    code = tp.wait(40)
-    err = tp.stderr
+    code, err = run_notify(
+        tend, f"sh -c 'echo $NOTIFY_SOCKET > {seen}; systemd-notify --ready; sleep 1'",
+        process_timeout=20, notify_socket=f'"{name}"')
     assert "n.service successfully started" in err and "dependent-started" in err, err
     assert seen.read_text().strip() == name
     assert code == 0, err
