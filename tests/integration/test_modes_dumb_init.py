@@ -11,16 +11,16 @@ import pathlib
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-from conftest import ROOT, TEND, wait_for
+from conftest import TEND, wait_for
+from helpers_modes import (FORWARDED, TEND_VERSION, UNSHARE, environment, init_pid, link_bins,
+                           received, send_forwarded_then_term, start_recorder as start_init,
+                           state, under_terminal, with_mask)
 
 REAL = pathlib.Path("/usr/bin/dumb-init")
-UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"]
-TEND_VERSION = re.search(r"version\s*:\s*'([^']+)'", (ROOT / "meson.build").read_text()).group(1)
 CHILD_LINES = ("Unable to attach to controlling tty", "setsid complete.", "Unable to setsid")
 
 pytestmark = pytest.mark.skipif(not TEND.exists(), reason=f"{TEND} is not built")
@@ -29,19 +29,7 @@ needs_real = pytest.mark.skipif(not REAL.exists(), reason="/usr/bin/dumb-init is
 
 @pytest.fixture
 def bins(tmp_path):
-    dirs = {}
-    for kind, target in (("real", REAL), ("ours", TEND)):
-        d = tmp_path / kind
-        d.mkdir()
-        (d / "dumb-init").symlink_to(target)
-        dirs[kind] = d
-    return dirs
-
-
-def environment(bindir, env=None):
-    full = {"PATH": f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}", "LANG": "C.UTF-8"}
-    full.update(env or {})
-    return full
+    return link_bins(tmp_path, REAL, ["dumb-init"])
 
 
 def run(bins, kind, args, env=None, pid1=False, timeout=60):
@@ -185,12 +173,8 @@ def test_as_pid1_matches_dumb_init(bins, args):
                                      "sh -c 'dumb-init -v true; echo rc=$?'"])
 def test_controlling_tty_handoff(bins, command):
     """Under a terminal (script(1) gives one) dumb-init drops it and the child takes it."""
-    outs = []
-    for kind in ("real", "ours"):
-        p = subprocess.run(["script", "-qec", command, "/dev/null"], env=environment(bins[kind]),
-                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-        outs.append((p.returncode, normalise(p.stdout.replace("\r", ""))))
-    (real_code, real), (our_code, ours) = outs
+    (real_code, real), (our_code, ours) = under_terminal(bins, command)
+    real, ours = normalise(real), normalise(ours)
     assert our_code == real_code
     assert sorted(ours.splitlines()) == sorted(real.splitlines())
     assert parent_lines(ours) == parent_lines(real)
@@ -198,71 +182,19 @@ def test_controlling_tty_handoff(bins, command):
 
 # --- the child's process -----------------------------------------------------------------------
 
-RECORDER = r"""
-import os, signal, sys, time
-log, ready = sys.argv[1], sys.argv[2]
-def note(signo, frame):
-    with open(log, "a") as f:
-        f.write(f"{os.getpid()} {int(signo)}\n")
-    if signo == signal.SIGTERM:
-        os._exit(7)
-for s in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
-          signal.SIGALRM, signal.SIGTERM, signal.SIGWINCH, signal.SIGCONT, signal.SIGURG,
-          signal.SIGPWR, signal.SIGTSTP, signal.SIGRTMIN + 3):
-    signal.signal(s, note)
-if len(sys.argv) > 3 and os.fork() == 0:
-    ready += ".grandchild"
-with open(ready + ".tmp", "w") as f:
-    f.write(str(os.getpid()))
-os.rename(ready + ".tmp", ready)
-while True:
-    time.sleep(1)
-"""
-
-
 def start_recorder(bins, kind, args, tmp_path, grandchild=False, pid1=False, env=None):
     if kind == "real" and not REAL.exists():
         pytest.skip("no dumb-init")
-    log, ready = tmp_path / f"{kind}.log", tmp_path / f"{kind}.ready"
-    cmd = (UNSHARE if pid1 else []) + ["dumb-init", *args, sys.executable, "-c", RECORDER,
-                                        str(log), str(ready)] + (["gc"] if grandchild else [])
-    proc = subprocess.Popen(cmd, env=environment(bins[kind], env), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for(ready.exists, 30, what="the child to start")
-    if grandchild:
-        wait_for(pathlib.Path(str(ready) + ".grandchild").exists, 30, what="the grandchild")
-    return proc, log, int(ready.read_text())
-
-
-def init_pid(proc, pid1):
-    if not pid1:
-        return proc.pid
-    return int(pathlib.Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()[0])
-
-
-def received(log, count, timeout=20):
-    wait_for(lambda: log.exists() and len(log.read_text().splitlines()) >= count, timeout,
-             what=f"{count} signals in {log}")
-    return [tuple(map(int, line.split())) for line in log.read_text().splitlines()]
-
-
-def state(pid):
-    return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return start_init(bins[kind], ["dumb-init", *args], tmp_path, kind, grandchild, pid1, env)
 
 
 @pytest.mark.parametrize("kind", ["real", "ours"])
 @pytest.mark.parametrize("pid1", [False, True])
 def test_signals_forwarded(bins, tmp_path, kind, pid1):
     proc, log, child = start_recorder(bins, kind, [], tmp_path, pid1=pid1)
-    init = init_pid(proc, pid1)
-    sent = [signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
-            signal.SIGALRM, signal.SIGWINCH, signal.SIGURG, signal.SIGPWR, signal.SIGRTMIN + 3]
-    for i, s in enumerate(sent):
-        os.kill(init, s)
-        received(log, i + 1)
-    os.kill(init, signal.SIGTERM)
+    send_forwarded_then_term(init_pid(proc, pid1), log)
     proc.communicate(timeout=30)
-    assert [s for _, s in received(log, len(sent) + 1)] == [int(s) for s in sent] + [15]
+    assert [s for _, s in received(log, len(FORWARDED) + 1)] == [int(s) for s in FORWARDED] + [15]
     assert proc.returncode == 7
 
 
@@ -319,24 +251,11 @@ def test_terminal_stop_suspends_dumb_init(bins, tmp_path, kind, args, child_stop
     assert proc.returncode == 7
 
 
-MASK_WRAPPER = r"""
-import os, signal, sys
-signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2, signal.SIGWINCH})
-for s in (signal.SIGUSR1, signal.SIGTTOU, signal.SIGPIPE, signal.SIGHUP):
-    signal.signal(s, signal.SIG_IGN)
-os.execvp(sys.argv[1], sys.argv[1:])
-"""
-
-
 @needs_real
 @pytest.mark.parametrize("args", [[], ["-c"]])
 def test_child_gets_clean_signal_state(bins, args):
-    outs = []
-    for kind in ("real", "ours"):
-        p = subprocess.run([sys.executable, "-c", MASK_WRAPPER, "dumb-init", *args, "grep", "-E",
-                            "^(SigBlk|SigIgn)", "/proc/self/status"], env=environment(bins[kind]),
-                           capture_output=True, text=True, timeout=60)
-        outs.append(p.stdout)
+    argv = ["dumb-init", *args, "grep", "-E", "^(SigBlk|SigIgn)", "/proc/self/status"]
+    outs = [with_mask(bins[kind], argv).stdout for kind in ("real", "ours")]
     assert outs[0] == outs[1] == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
 
 

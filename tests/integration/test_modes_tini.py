@@ -11,16 +11,16 @@ import pathlib
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-from conftest import ROOT, TEND, wait_for
+from conftest import TEND, wait_for
+from helpers_modes import (FORWARDED, UNSHARE, environment, init_pid, link_bins, received,
+                           send_forwarded_then_term, start_recorder as start_init, state,
+                           under_terminal, with_mask)
 
 REAL_TINI = pathlib.Path("/usr/bin/tini")
-UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"]
-TEND_VERSION = re.search(r"version\s*:\s*'([^']+)'", (ROOT / "meson.build").read_text()).group(1)
 
 pytestmark = pytest.mark.skipif(not TEND.exists(), reason=f"{TEND} is not built")
 needs_real = pytest.mark.skipif(not REAL_TINI.exists(), reason="/usr/bin/tini is not installed")
@@ -29,20 +29,7 @@ needs_real = pytest.mark.skipif(not REAL_TINI.exists(), reason="/usr/bin/tini is
 @pytest.fixture
 def bins(tmp_path):
     """Directories holding `tini` and `docker-init`: one pointing at tini, one at tend."""
-    dirs = {}
-    for kind, target in (("real", REAL_TINI), ("ours", TEND)):
-        d = tmp_path / kind
-        d.mkdir()
-        for name in ("tini", "docker-init"):
-            (d / name).symlink_to(target)
-        dirs[kind] = d
-    return dirs
-
-
-def environment(bindir, env=None):
-    full = {"PATH": f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}", "LANG": "C.UTF-8"}
-    full.update(env or {})
-    return full
+    return link_bins(tmp_path, REAL_TINI, ["tini", "docker-init"])
 
 
 def run(bins, kind, args, name="tini", env=None, pid1=False, timeout=60, cwd=None):
@@ -266,12 +253,7 @@ def test_zombie_warning(bins):
 def test_under_a_terminal_matches_tini(bins, command):
     """With a terminal (script(1) gives one), stdout is line-buffered and the child gets the
     terminal's foreground."""
-    outs = []
-    for kind in ("real", "ours"):
-        p = subprocess.run(["script", "-qec", command, "/dev/null"], env=environment(bins[kind]),
-                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-        outs.append((p.returncode, p.stdout.replace("\r", "")))
-    (real_code, real), (our_code, ours) = outs
+    (real_code, real), (our_code, ours) = under_terminal(bins, command)
     assert our_code == real_code
     if "/stat" in command:
         fields = ours.rsplit(")", 1)[1].split()
@@ -304,51 +286,8 @@ def test_as_pid1_reports_pid_1(bins):
 
 # --- the child's process: signals, group, mask ------------------------------------------------
 
-RECORDER = r"""
-import os, signal, sys, time
-log, ready = sys.argv[1], sys.argv[2]
-def note(signo, frame):
-    with open(log, "a") as f:
-        f.write(f"{os.getpid()} {int(signo)}\n")
-    if signo == signal.SIGTERM:
-        os._exit(7)
-for s in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
-          signal.SIGALRM, signal.SIGTERM, signal.SIGWINCH, signal.SIGCONT, signal.SIGURG,
-          signal.SIGPWR, signal.SIGTSTP, signal.SIGRTMIN + 3):
-    signal.signal(s, note)
-if len(sys.argv) > 3 and os.fork() == 0:
-    ready += ".grandchild"
-with open(ready + ".tmp", "w") as f:
-    f.write(str(os.getpid()))
-os.rename(ready + ".tmp", ready)
-while True:
-    time.sleep(1)
-"""
-
-
 def start_recorder(bins, kind, args, tmp_path, grandchild=False, pid1=False, env=None):
-    log, ready = tmp_path / f"{kind}.log", tmp_path / f"{kind}.ready"
-    cmd = (UNSHARE if pid1 else []) + ["tini", *args, "--", sys.executable, "-c", RECORDER,
-                                        str(log), str(ready)] + (["gc"] if grandchild else [])
-    proc = subprocess.Popen(cmd, env=environment(bins[kind], env), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for(ready.exists, 30, what="the child to start")
-    if grandchild:
-        wait_for(pathlib.Path(str(ready) + ".grandchild").exists, 30, what="the grandchild")
-    return proc, log, int(ready.read_text())
-
-
-def init_pid(proc, pid1):
-    if not pid1:
-        return proc.pid
-    kids = pathlib.Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-    return int(kids[0])
-
-
-def received(log, count, timeout=20):
-    wait_for(lambda: log.exists() and len(log.read_text().splitlines()) >= count, timeout,
-             what=f"{count} signals in {log}")
-    return log.read_text().splitlines()
+    return start_init(bins[kind], ["tini", *args, "--"], tmp_path, kind, grandchild, pid1, env)
 
 
 @pytest.mark.parametrize("kind", ["real", "ours"])
@@ -357,16 +296,10 @@ def test_signals_forwarded_to_child(bins, tmp_path, kind, pid1):
     if kind == "real" and not REAL_TINI.exists():
         pytest.skip("no tini")
     proc, log, child = start_recorder(bins, kind, ["-s"], tmp_path, pid1=pid1)
-    init = init_pid(proc, pid1)
-    sent = [signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
-            signal.SIGALRM, signal.SIGWINCH, signal.SIGURG, signal.SIGPWR, signal.SIGRTMIN + 3]
-    for i, s in enumerate(sent):
-        os.kill(init, s)
-        received(log, i + 1)
-    os.kill(init, signal.SIGTERM)
+    send_forwarded_then_term(init_pid(proc, pid1), log)
     proc.communicate(timeout=30)
-    numbers = [int(line.split()[1]) for line in log.read_text().splitlines()]
-    assert numbers == [int(s) for s in sent] + [signal.SIGTERM]
+    numbers = [signo for _, signo in received(log, len(FORWARDED) + 1)]
+    assert numbers == [int(s) for s in FORWARDED] + [signal.SIGTERM]
     assert proc.returncode == 7
 
 
@@ -383,30 +316,19 @@ def test_process_group_forwarding(bins, tmp_path, kind, group):
     lines = received(log, 2 if group else 1)
     if not group:
         time.sleep(0.5)
-        lines = log.read_text().splitlines()
-    pids = {int(line.split()[0]) for line in lines}
+        lines = received(log, 1)
+    pids = {pid for pid, _ in lines}
     assert child in pids and len(pids) == (2 if group else 1)
     os.killpg(child, signal.SIGKILL)
     proc.communicate(timeout=30)
     assert proc.returncode == 137
 
 
-MASK_WRAPPER = r"""
-import os, signal, sys
-signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2, signal.SIGWINCH})
-for s in (signal.SIGUSR1, signal.SIGTTOU, signal.SIGPIPE, signal.SIGHUP):
-    signal.signal(s, signal.SIG_IGN)
-os.execvp(sys.argv[1], sys.argv[1:])
-"""
-
-
 @needs_real
 def test_child_gets_original_signal_mask_and_ignored_signals(bins):
     args = ["-s", "--", "grep", "-E", "^(SigBlk|SigIgn)", "/proc/self/status"]
-    real = subprocess.run([sys.executable, "-c", MASK_WRAPPER, "tini", *args], env=environment(bins["real"]),
-                          capture_output=True, text=True, timeout=60)
-    ours = subprocess.run([sys.executable, "-c", MASK_WRAPPER, "tini", *args], env=environment(bins["ours"]),
-                          capture_output=True, text=True, timeout=60)
+    real = with_mask(bins["real"], ["tini", *args])
+    ours = with_mask(bins["ours"], ["tini", *args])
     assert ours.returncode == real.returncode == 0
     assert ours.stdout == real.stdout
     blocked = int(re.search(r"SigBlk:\s*(\w+)", ours.stdout).group(1), 16)
@@ -431,12 +353,11 @@ def test_tini_itself_ignores_stop_signals_from_terminal(bins, tmp_path):
     os.kill(proc.pid, signal.SIGTTIN)
     os.kill(proc.pid, signal.SIGTTOU)
     time.sleep(0.3)
-    state = pathlib.Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    assert state == "S"
+    assert state(proc.pid) == "S"
     os.kill(proc.pid, signal.SIGTERM)
     proc.communicate(timeout=30)
     assert proc.returncode == 7
-    assert [int(line.split()[1]) for line in log.read_text().splitlines()] == [signal.SIGTERM]
+    assert [signo for _, signo in received(log, 1)] == [signal.SIGTERM]
 
 
 @pytest.mark.parametrize("kind", ["real", "ours"])
@@ -453,7 +374,7 @@ def test_parent_death_signal(bins, tmp_path, kind):
 
     def gone():
         try:
-            return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+            return state(pid) == "Z"
         except FileNotFoundError:
             return True
     wait_for(gone, 20, what="tini to exit after its parent")
