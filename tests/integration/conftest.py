@@ -119,6 +119,12 @@ def tend(tmp_path):
             tp.proc.communicate()
 
 
+def exited(tp, timeout=30):
+    """Wait for tend to exit by itself; return (code, stderr)."""
+    code = tp.wait(timeout)
+    return code, tp.stderr
+
+
 def run_tend(tend_factory, args=(), timeout=30, **kw):
     """Start tend, wait for it, return (code, stdout, stderr)."""
     tp = tend_factory(args, **kw)

@@ -5,8 +5,8 @@ A crashing service appends 'run TIMESTAMP' to a file each time it is spawned.
 """
 import time
 
-from conftest import wait_for
-from test_engine_util import engine, log_text, stamps, stop, wait_log
+from conftest import exited, wait_for
+from test_engine_util import engine, stamps, stop, wait_log
 
 
 def crasher(runs, run_for="0.4", code=1):
@@ -19,16 +19,21 @@ keep.service:
 """
 
 
-def test_restart_limit_counts_exact_spawns(tend, tmp_path):
-    runs = tmp_path / "runs"
-    tp = engine(tend, tmp_path, f"""
+def crashing(runs, run_for="0.4", **restart):
+    """c.service, a crasher with startup_pause 0.1, restart: true and the `restart` settings
+    (restart_limit=3, ...) in that order; then KEEP, so the container stays up."""
+    settings = "".join(f"  {key}: {value}\n" for key, value in restart.items())
+    return f"""
 c.service:
-  command: {crasher(runs)}
+  command: {crasher(runs, run_for)}
   startup_pause: 0.1
   restart: true
-  restart_limit: 3
-  restart_delay: 0.1
-""" + KEEP)
+{settings}""" + KEEP
+
+
+def test_restart_limit_counts_exact_spawns(tend, tmp_path):
+    runs = tmp_path / "runs"
+    tp = engine(tend, tmp_path, crashing(runs, restart_limit=3, restart_delay=0.1))
     wait_log(tmp_path, "c.service terminated abnormally with exit status 1\n", 30)
     time.sleep(1.5)  # nothing more is spawned
     code, err = stop(tp)
@@ -41,14 +46,7 @@ c.service:
 
 def test_restart_delay(tend, tmp_path):
     runs = tmp_path / "runs"
-    tp = engine(tend, tmp_path, f"""
-c.service:
-  command: {crasher(runs, "0.2")}
-  startup_pause: 0.1
-  restart: true
-  restart_limit: 2
-  restart_delay: 1
-""" + KEEP)
+    tp = engine(tend, tmp_path, crashing(runs, "0.2", restart_limit=2, restart_delay=1))
     wait_for(lambda: len(stamps(runs)) == 3, 30, what="two restarts")
     code, err = stop(tp)
     t = [x for _, x in stamps(runs)]
@@ -59,17 +57,9 @@ c.service:
 
 def test_restart_backoff_grows_and_is_capped(tend, tmp_path):
     runs = tmp_path / "runs"
-    tp = engine(tend, tmp_path, f"""
-c.service:
-  command: {crasher(runs, "0.2")}
-  startup_pause: 0.1
-  restart: true
-  restart_limit: 5
-  restart_delay: 0.2
-  restart_backoff: 2
-  restart_delay_max: 0.8
-  restart_reset_after: 0
-""" + KEEP)
+    tp = engine(tend, tmp_path, crashing(runs, "0.2", restart_limit=5, restart_delay=0.2,
+                                            restart_backoff=2, restart_delay_max=0.8,
+                                            restart_reset_after=0))
     wait_log(tmp_path, "c.service terminated abnormally with exit status 1\n", 60)
     code, err = stop(tp)
     delays = [line.rsplit("restart in ", 1)[1] for line in err.splitlines()
@@ -85,15 +75,8 @@ c.service:
 
 def test_restart_counter_reset_after_a_long_run(tend, tmp_path):
     runs = tmp_path / "runs"
-    tp = engine(tend, tmp_path, f"""
-c.service:
-  command: {crasher(runs, "1.2")}
-  startup_pause: 0.1
-  restart: true
-  restart_limit: 1
-  restart_delay: 0.1
-  restart_reset_after: 1
-""" + KEEP)
+    tp = engine(tend, tmp_path, crashing(runs, "1.2", restart_limit=1, restart_delay=0.1,
+                                            restart_reset_after=1))
     # with restart_limit 1 and no reset there would be 2 runs at most
     wait_for(lambda: len(stamps(runs)) >= 4, 30, what="a fourth run")
     code, err = stop(tp)
@@ -104,15 +87,8 @@ c.service:
 
 def test_no_restart_without_reset_exhausts(tend, tmp_path):
     runs = tmp_path / "runs"
-    tp = engine(tend, tmp_path, f"""
-c.service:
-  command: {crasher(runs, "0.3")}
-  startup_pause: 0.1
-  restart: true
-  restart_limit: 1
-  restart_delay: 0.1
-  restart_reset_after: 0
-""" + KEEP)
+    tp = engine(tend, tmp_path, crashing(runs, "0.3", restart_limit=1, restart_delay=0.1,
+                                            restart_reset_after=0))
     wait_log(tmp_path, "c.service terminated abnormally with exit status 1\n", 30)
     time.sleep(1)
     code, err = stop(tp)
@@ -149,8 +125,7 @@ c.service:
   startup_pause: 0.1
   exit_kills: true
 """ + KEEP)
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = exited(tp)
     assert "c.service terminated with exit_kills enabled (exit status 0)" in err, err
     assert "shutting down: exit_kills service exited" in err, err
     assert code == 0, err
@@ -240,8 +215,7 @@ def test_disable_services(tend, tmp_path):
 a.service:
   command: "touch {tmp_path}/a"
 """, args=("--no-syslog", "--disable-services", "--", "sh", "-c", f"touch {tmp_path}/cmd"))
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = exited(tp)
     assert (tmp_path / "cmd").exists(), err
     assert not (tmp_path / "a").exists(), err
     assert "a.service not enabled" in err, err
@@ -254,8 +228,7 @@ a.service:
   command: sleep 60
   enabled: false
 """)
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = exited(tp)
     assert "No service startups attempted (all disabled?) - exiting due to 'detect_exit=true'" in err, err
     assert code == 0, err
 
@@ -281,8 +254,7 @@ a.service:
   command: sleep 1
   startup_pause: 0.1
 """)
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = exited(tp)
     assert "a.service exited normally (exit status 0)" in err, err
     assert "no child processes present; shutting down" in err, err
     assert code == 0, err
@@ -318,8 +290,7 @@ task.service:
   command: "touch {tmp_path}/done"
   exit_kills: true
 """ + KEEP)
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = exited(tp)
     assert (tmp_path / "done").exists()
     assert "task.service terminated with exit_kills enabled (exit status 0)" in err, err
     assert code == 0, err
@@ -332,7 +303,6 @@ quick.service:
   startup_pause: 2
   exit_kills: true
 """ + KEEP)
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = exited(tp)
     assert "quick.service terminated with exit_kills enabled (exit status 0)" in err, err
     assert code == 0, err
