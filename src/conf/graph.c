@@ -226,6 +226,63 @@ static bool graph_in_group(const struct graph_work *work, size_t rank, long grou
 	return group >= 0 && bitset_test(&work->members, (size_t)group, rank);
 }
 
+/* `after: X` and `before: X` are one relation read in opposite directions. Each list refuses
+ * one system group: IDLE services already start after, INIT services before, every other. */
+struct graph_list {
+	const char *key;      /* "after" or "before" */
+	const char *reserved; /* "IDLE" or "INIT" */
+	bool named_waits;     /* before: the named services wait for this one */
+};
+
+static const struct graph_list graph_after_list = {"after", "IDLE", false};
+static const struct graph_list graph_before_list = {"before", "INIT", true};
+
+static void graph_members_wait_for(struct graph_work *work, size_t group, size_t rank)
+{
+	for (size_t m = 0; m < work->n; m++)
+		if (bitset_test(&work->members, group, m))
+			bitset_set(&work->after, m, rank);
+}
+
+/* The edges one service's after (or before) names give, into work->after or, for groups named
+ * in `after`, into work->group_refs (step 3 expands those). */
+static int graph_list_edges(struct graph_work *work, size_t r, const struct strlist *names,
+			    const struct graph_list *list, struct conf_errors *errors)
+{
+	const struct service_conf *service = graph_service(work, r);
+	int status = 0;
+	for (size_t k = 0; k < names->count; k++) {
+		const char *name = names->items[k];
+		if (strcmp(name, list->reserved) == 0) {
+			conf_errors_add(errors, &service->origin,
+					"%s.%s: found %s, allowed: services or groups other than "
+					"%s (%s services start %s every other service)",
+					service->name, list->key, list->reserved, list->reserved,
+					list->reserved, list->key);
+			status = -1;
+			continue;
+		}
+		long group = graph_find_group(work, name);
+		if (group >= 0) {
+			if (list->named_waits)
+				graph_members_wait_for(work, (size_t)group, r);
+			else
+				bitset_set(&work->group_refs, r, (size_t)group);
+			continue;
+		}
+		long target = graph_find_service(work, name);
+		if (target < 0)
+			continue; /* unknown names are dropped, as chaperone does */
+		if ((size_t)target == r)
+			work->self_explicit[r] = true;
+		if (list->named_waits)
+			bitset_set(&work->after, (size_t)target, r);
+		else
+			bitset_set(&work->after, r, (size_t)target);
+	}
+	return status;
+}
+
 /* Step 1 and the explicit after/before names; reports `after: IDLE` and `before: INIT`. */
 static int graph_direct_edges(struct graph_work *work, struct conf_errors *errors)
 {
@@ -235,66 +292,16 @@ static int graph_direct_edges(struct graph_work *work, struct conf_errors *error
 
 	for (size_t r = 0; r < work->n; r++) {
 		const struct service_conf *service = graph_service(work, r);
-		uint64_t *after = bitset_row(&work->after, r);
-
-		for (size_t k = 0; k < service->after.count; k++) {
-			const char *name = service->after.items[k];
-			if (strcmp(name, "IDLE") == 0) {
-				conf_errors_add(
-				    errors, &service->origin,
-				    "%s.after: found IDLE, allowed: services or groups "
-				    "other than IDLE (IDLE services start after every other "
-				    "service)",
-				    service->name);
-				status = -1;
-				continue;
-			}
-			long group = graph_find_group(work, name);
-			if (group >= 0) {
-				bitset_set(&work->group_refs, r, (size_t)group);
-				continue;
-			}
-			long target = graph_find_service(work, name);
-			if (target < 0)
-				continue; /* unknown names are dropped, as chaperone does */
-			if ((size_t)target == r)
-				work->self_explicit[r] = true;
-			bitset_set(&work->after, r, (size_t)target);
-		}
-
-		for (size_t k = 0; k < service->before.count; k++) {
-			const char *name = service->before.items[k];
-			if (strcmp(name, "INIT") == 0) {
-				conf_errors_add(
-				    errors, &service->origin,
-				    "%s.before: found INIT, allowed: services or groups "
-				    "other than INIT (INIT services start before every other "
-				    "service)",
-				    service->name);
-				status = -1;
-				continue;
-			}
-			long group = graph_find_group(work, name);
-			if (group >= 0) {
-				for (size_t m = 0; m < work->n; m++)
-					if (graph_in_group(work, m, group))
-						bitset_set(&work->after, m, r);
-				continue;
-			}
-			long target = graph_find_service(work, name);
-			if (target < 0)
-				continue;
-			if ((size_t)target == r)
-				work->self_explicit[r] = true;
-			bitset_set(&work->after, (size_t)target, r);
-		}
+		if (graph_list_edges(work, r, &service->after, &graph_after_list, errors) < 0)
+			status = -1;
+		if (graph_list_edges(work, r, &service->before, &graph_before_list, errors) < 0)
+			status = -1;
 
 		/* IDLE members wait for every non-IDLE service; every non-INIT service waits
 		 * for the INIT members. */
 		for (size_t other = 0; other < work->n; other++) {
 			if (graph_in_group(work, r, idle) && !graph_in_group(work, other, idle))
-				after[other / BITS_PER_WORD] |= UINT64_C(1)
-								<< (other % BITS_PER_WORD);
+				bitset_set(&work->after, r, other);
 			if (graph_in_group(work, r, init) && !graph_in_group(work, other, init))
 				bitset_set(&work->after, other, r);
 		}
@@ -370,6 +377,50 @@ static int graph_adjacency(struct graph_work *work)
 	return 0;
 }
 
+/* A depth-first walk's own stack, so PID 1 does not recurse as deep as the graph: per frame a
+ * service and how many of its prerequisites the walk has taken. */
+struct graph_dfs {
+	size_t *node;
+	size_t *edge;
+	size_t frames;
+};
+
+static bool graph_dfs_alloc(struct graph_dfs *dfs, size_t n)
+{
+	dfs->node = malloc((n ? n : 1) * sizeof(size_t));
+	dfs->edge = malloc((n ? n : 1) * sizeof(size_t));
+	dfs->frames = 0;
+	return dfs->node && dfs->edge;
+}
+
+static void graph_dfs_free(struct graph_dfs *dfs)
+{
+	free(dfs->node);
+	free(dfs->edge);
+}
+
+static void graph_dfs_push(struct graph_dfs *dfs, size_t node)
+{
+	dfs->node[dfs->frames] = node;
+	dfs->edge[dfs->frames++] = 0;
+}
+
+static size_t graph_dfs_top(const struct graph_dfs *dfs)
+{
+	return dfs->node[dfs->frames - 1];
+}
+
+/* The top service's next prerequisite (in name order); false once it has none left. */
+static bool graph_dfs_next(const struct graph_work *work, struct graph_dfs *dfs, size_t *next)
+{
+	size_t top = dfs->frames - 1;
+	size_t node = dfs->node[top];
+	if (dfs->edge[top] >= work->nadj[node])
+		return false;
+	*next = work->adj[node][dfs->edge[top]++];
+	return true;
+}
+
 /* Tarjan's strongly connected components, iteratively (no recursion depth in PID 1).
  * component[r] gets a component number; returns the number of components or -1. */
 static long graph_components(const struct graph_work *work, size_t *component)
@@ -380,50 +431,48 @@ static long graph_components(const struct graph_work *work, size_t *component)
 	size_t *low = malloc((n ? n : 1) * sizeof(size_t));
 	size_t *stack = malloc((n ? n : 1) * sizeof(size_t));
 	bool *on_stack = calloc(n ? n : 1, sizeof(bool));
-	size_t *frame_node = malloc((n ? n : 1) * sizeof(size_t));
-	size_t *frame_edge = malloc((n ? n : 1) * sizeof(size_t));
+	struct graph_dfs dfs;
+	bool dfs_ok = graph_dfs_alloc(&dfs, n);
 	long result = -1;
-	if (!index || !low || !stack || !on_stack || !frame_node || !frame_edge)
+	if (!index || !low || !stack || !on_stack || !dfs_ok)
 		goto out;
 
 	for (size_t r = 0; r < n; r++)
 		index[r] = unvisited;
-	size_t counter = 0, depth = 0, frames = 0, ncomponents = 0;
+	size_t counter = 0, depth = 0, ncomponents = 0;
 	for (size_t root = 0; root < n; root++) {
 		if (index[root] != unvisited)
 			continue;
 		index[root] = low[root] = counter++;
 		stack[depth++] = root;
 		on_stack[root] = true;
-		frame_node[frames] = root;
-		frame_edge[frames++] = 0;
-		while (frames > 0) {
-			size_t v = frame_node[frames - 1];
-			if (frame_edge[frames - 1] < work->nadj[v]) {
-				size_t w = work->adj[v][frame_edge[frames - 1]++];
+		graph_dfs_push(&dfs, root);
+		while (dfs.frames > 0) {
+			size_t v = graph_dfs_top(&dfs);
+			size_t w;
+			if (graph_dfs_next(work, &dfs, &w)) {
 				if (index[w] == unvisited) {
 					index[w] = low[w] = counter++;
 					stack[depth++] = w;
 					on_stack[w] = true;
-					frame_node[frames] = w;
-					frame_edge[frames++] = 0;
+					graph_dfs_push(&dfs, w);
 				} else if (on_stack[w] && index[w] < low[v]) {
 					low[v] = index[w];
 				}
 				continue;
 			}
 			if (low[v] == index[v]) {
-				size_t w;
+				size_t popped;
 				do {
-					w = stack[--depth];
-					on_stack[w] = false;
-					component[w] = ncomponents;
-				} while (w != v);
+					popped = stack[--depth];
+					on_stack[popped] = false;
+					component[popped] = ncomponents;
+				} while (popped != v);
 				ncomponents++;
 			}
-			frames--;
-			if (frames > 0) {
-				size_t parent = frame_node[frames - 1];
+			dfs.frames--;
+			if (dfs.frames > 0) {
+				size_t parent = graph_dfs_top(&dfs);
 				if (low[v] < low[parent])
 					low[parent] = low[v];
 			}
@@ -435,8 +484,7 @@ out:
 	free(low);
 	free(stack);
 	free(on_stack);
-	free(frame_node);
-	free(frame_edge);
+	graph_dfs_free(&dfs);
 	return result;
 }
 
@@ -569,39 +617,34 @@ static int graph_topological(const struct graph_work *work, struct graph *graph)
 {
 	size_t n = work->n;
 	bool *done = calloc(n ? n : 1, sizeof(bool));
-	size_t *frame_node = malloc((n ? n : 1) * sizeof(size_t));
-	size_t *frame_edge = malloc((n ? n : 1) * sizeof(size_t));
+	struct graph_dfs dfs;
+	bool dfs_ok = graph_dfs_alloc(&dfs, n);
 	int status = -1;
-	if (!done || !frame_node || !frame_edge)
+	if (!done || !dfs_ok)
 		goto out;
 	size_t count = 0;
 	for (size_t root = 0; root < n; root++) {
 		if (done[root])
 			continue;
-		size_t frames = 0;
-		frame_node[frames] = root;
-		frame_edge[frames++] = 0;
+		graph_dfs_push(&dfs, root);
 		done[root] = true;
-		while (frames > 0) {
-			size_t v = frame_node[frames - 1];
-			if (frame_edge[frames - 1] < work->nadj[v]) {
-				size_t w = work->adj[v][frame_edge[frames - 1]++];
+		while (dfs.frames > 0) {
+			size_t w;
+			if (graph_dfs_next(work, &dfs, &w)) {
 				if (!done[w]) {
 					done[w] = true;
-					frame_node[frames] = w;
-					frame_edge[frames++] = 0;
+					graph_dfs_push(&dfs, w);
 				}
 				continue;
 			}
-			graph->order[count++] = work->by_rank[v];
-			frames--;
+			graph->order[count++] = work->by_rank[graph_dfs_top(&dfs)];
+			dfs.frames--;
 		}
 	}
 	status = 0;
 out:
 	free(done);
-	free(frame_node);
-	free(frame_edge);
+	graph_dfs_free(&dfs);
 	return status;
 }
 

@@ -16,21 +16,9 @@
 
 #define SERVICE_SUFFIX ".service"
 
-/* chaperone's shortname: the name with ".service" removed (Python str.replace). */
-static void graph_put_shortname(FILE *out, const char *name)
-{
-	const char *suffix = SERVICE_SUFFIX;
-	size_t slen = strlen(suffix);
-	for (const char *p = name; *p;) {
-		if (strncmp(p, suffix, slen) == 0) {
-			p += slen;
-			continue;
-		}
-		fputc(*p++, out);
-	}
-}
-
-static size_t graph_shortname_length(const char *name)
+/* chaperone's shortname: the name with ".service" removed (Python str.replace). Written to
+ * out unless out is NULL, so measuring a column and printing it cannot disagree. */
+static size_t graph_put_shortname(FILE *out, const char *name)
 {
 	size_t length = 0;
 	size_t slen = strlen(SERVICE_SUFFIX);
@@ -39,16 +27,30 @@ static size_t graph_shortname_length(const char *name)
 			p += slen;
 			continue;
 		}
+		if (out)
+			fputc(*p, out);
 		p++;
 		length++;
 	}
 	return length;
 }
 
+static size_t graph_shortname_length(const char *name)
+{
+	return graph_put_shortname(NULL, name);
+}
+
 static void graph_put_repeated(FILE *out, char c, size_t count)
 {
 	for (size_t k = 0; k < count; k++)
 		fputc(c, out);
+}
+
+/* A row's label: the short name padded to the widest, then the separator. */
+static void graph_put_label(FILE *out, const char *name, size_t width, const char *sep)
+{
+	graph_put_repeated(out, ' ', width - graph_put_shortname(out, name));
+	fputs(sep, out);
 }
 
 /* Is j one of i's prerequisites? */
@@ -99,10 +101,7 @@ char *graph_describe(const struct config *config, const struct graph *graph)
 
 	for (size_t k = 0; k < n; k++) {
 		size_t i = graph->order[k];
-		const char *name = config->services[i].name;
-		graph_put_shortname(out, name);
-		graph_put_repeated(out, ' ', width - graph_shortname_length(name));
-		fputs(sep, out);
+		graph_put_label(out, config->services[i].name, width, sep);
 		size_t start = 0; /* one past the latest prerequisite's column */
 		for (size_t j = 0; j < n; j++)
 			if (graph_has_prereq(graph, i, j) && column[j] > start)
@@ -117,10 +116,7 @@ char *graph_describe(const struct config *config, const struct graph *graph)
 	fputs("-> depends on...\n", out);
 	for (size_t k = 0; k < n; k++) {
 		size_t i = graph->order[k];
-		const char *name = config->services[i].name;
-		graph_put_shortname(out, name);
-		graph_put_repeated(out, ' ', width - graph_shortname_length(name));
-		fputs(sep, out);
+		graph_put_label(out, config->services[i].name, width, sep);
 		for (size_t p = 0; p < graph->nprereqs[i]; p++) {
 			if (p > 0)
 				fputs(", ", out);

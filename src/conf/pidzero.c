@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "conf/conf.h"
+#include "conf/schema.h"
 
 static const char *pidzero_remember_file(struct config *config, const char *path)
 {
@@ -120,13 +121,7 @@ static void pidzero_daemon(struct config *config, const char *file, size_t index
 		free(service_name);
 		return;
 	}
-	struct service_conf *services =
-	    reallocarray(config->services, config->nservices + 1, sizeof *services);
-	if (!services)
-		abort();
-	config->services = services;
-	struct service_conf *service = &services[config->nservices++];
-	service_conf_init_defaults(service);
+	struct service_conf *service = schema_add_service(config);
 	service->name = service_name;
 	service->origin = origin;
 	json_t *empty = json_array();
@@ -232,12 +227,6 @@ static void pidzero_logging(struct config *config, const char *file, struct conf
 	json_decref(root);
 }
 
-static int pidzero_compare_services(const void *a, const void *b)
-{
-	return strcmp(((const struct service_conf *)a)->name,
-		      ((const struct service_conf *)b)->name);
-}
-
 int conf_load_pidzero(const char *daemons_json, const char *config_json, struct config *config,
 		      struct conf_errors *errors)
 {
@@ -250,9 +239,7 @@ int conf_load_pidzero(const char *daemons_json, const char *config_json, struct 
 	const char *config_file = config_json ? pidzero_remember_file(config, config_json) : NULL;
 	pidzero_daemons(config, daemons_file, errors);
 	pidzero_logging(config, config_file, errors);
-	if (config->nservices > 1)
-		qsort(config->services, config->nservices, sizeof *config->services,
-		      pidzero_compare_services);
+	schema_sort_by_name(config);
 	if (conf_validate(config, errors) < 0 || errors->count > errors_before)
 		return -1;
 	return 0;

@@ -392,16 +392,40 @@ static void schema_check_references(const struct schema_section *section,
 	}
 }
 
+/* items with room for one more; the loader aborts when out of memory, as everywhere. */
+static void *schema_grow(void *items, size_t count, size_t size)
+{
+	void *grown = reallocarray(items, count + 1, size);
+	if (!grown)
+		abort();
+	return grown;
+}
+
+struct service_conf *schema_add_service(struct config *config)
+{
+	config->services =
+	    schema_grow(config->services, config->nservices, sizeof(struct service_conf));
+	struct service_conf *service = &config->services[config->nservices++];
+	service_conf_init_defaults(service);
+	return service;
+}
+
+/* chaperone: a `gid` means nothing without a `uid` to go with it. */
+static void schema_check_gid_has_uid(const struct schema_section *section,
+				     struct conf_errors *errors)
+{
+	const struct yaml_node *gid = schema_lookup(section, "gid");
+	if (gid && !schema_lookup(section, "uid"))
+		conf_errors_add(errors, &gid->origin,
+				"%s.gid: found 'gid' without 'uid', allowed: 'gid' only together "
+				"with 'uid'",
+				section->name);
+}
+
 static void schema_build_service(const struct schema_section *section, struct config *config,
 				 struct conf_errors *errors)
 {
-	struct service_conf *services =
-	    reallocarray(config->services, config->nservices + 1, sizeof *services);
-	if (!services)
-		abort();
-	config->services = services;
-	struct service_conf *service = &services[config->nservices++];
-	service_conf_init_defaults(service);
+	struct service_conf *service = schema_add_service(config);
 	service->name = strdup(section->name);
 	if (!service->name)
 		abort();
@@ -414,12 +438,7 @@ static void schema_build_service(const struct schema_section *section, struct co
 		    "%s: found no 'command', allowed: a service with a command (the key "
 		    "is required)",
 		    section->name);
-	const struct yaml_node *gid = schema_lookup(section, "gid");
-	if (gid && !schema_lookup(section, "uid"))
-		conf_errors_add(errors, &gid->origin,
-				"%s.gid: found 'gid' without 'uid', allowed: 'gid' only together "
-				"with 'uid'",
-				section->name);
+	schema_check_gid_has_uid(section, errors);
 	schema_check_references(section, service, errors);
 	const struct yaml_node *interval = schema_lookup(section, "interval");
 	if (interval)
@@ -434,12 +453,9 @@ static void schema_build_logging(const struct schema_section *section, struct co
 	struct logging_conf scratch;
 	struct logging_conf *logging = &scratch;
 	if (used) {
-		struct logging_conf *loggings =
-		    reallocarray(config->loggings, config->nloggings + 1, sizeof *loggings);
-		if (!loggings)
-			abort();
-		config->loggings = loggings;
-		logging = &loggings[config->nloggings++];
+		config->loggings =
+		    schema_grow(config->loggings, config->nloggings, sizeof(struct logging_conf));
+		logging = &config->loggings[config->nloggings++];
 	}
 	logging_conf_init_defaults(logging);
 	logging->name = strdup(section->name);
@@ -452,12 +468,7 @@ static void schema_build_logging(const struct schema_section *section, struct co
 	const struct yaml_node *selector = schema_lookup(section, "selector");
 	if (selector)
 		logging->selector_origin = selector->origin;
-	const struct yaml_node *gid = schema_lookup(section, "gid");
-	if (gid && !schema_lookup(section, "uid"))
-		conf_errors_add(errors, &gid->origin,
-				"%s.gid: found 'gid' without 'uid', allowed: 'gid' only together "
-				"with 'uid'",
-				section->name);
+	schema_check_gid_has_uid(section, errors);
 	/* "x.logging.old" matches chaperone's (unanchored) pattern and is checked, but only
 	 * names ending in .logging are used, as in chaperone. */
 	if (!used)
@@ -510,6 +521,16 @@ static int schema_compare_loggings(const void *a, const void *b)
 		      ((const struct logging_conf *)b)->name);
 }
 
+void schema_sort_by_name(struct config *config)
+{
+	if (config->nservices > 1)
+		qsort(config->services, config->nservices, sizeof *config->services,
+		      schema_compare_services);
+	if (config->nloggings > 1)
+		qsort(config->loggings, config->nloggings, sizeof *config->loggings,
+		      schema_compare_loggings);
+}
+
 void schema_build(const struct schema_raw *raw, struct config *config, struct conf_errors *errors)
 {
 	for (size_t i = 0; i < raw->count; i++) {
@@ -526,12 +547,7 @@ void schema_build(const struct schema_raw *raw, struct config *config, struct co
 			schema_unknown_section(section, errors);
 		}
 	}
-	if (config->nservices > 1)
-		qsort(config->services, config->nservices, sizeof *config->services,
-		      schema_compare_services);
-	if (config->nloggings > 1)
-		qsort(config->loggings, config->nloggings, sizeof *config->loggings,
-		      schema_compare_loggings);
+	schema_sort_by_name(config);
 	/* logrec_hostname is one of LogConfig's _settings_defaults. */
 	for (size_t i = 0; i < config->nloggings; i++) {
 		struct logging_conf *logging = &config->loggings[i];

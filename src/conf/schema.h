@@ -35,6 +35,12 @@ void schema_raw_free(struct schema_raw *raw);
 /* Checks every merged section and fills config (which holds the defaults already). */
 void schema_build(const struct schema_raw *raw, struct config *config, struct conf_errors *errors);
 
+/* Shared with pidzero.c, which fills the same struct config from JSON: a new service with
+ * the defaults at the end of config->services (aborts when out of memory, as the loaders
+ * do), and services and logging sections in name order, the order the rest of tend sees. */
+struct service_conf *schema_add_service(struct config *config);
+void schema_sort_by_name(struct config *config);
+
 /* Where a value is being read, for messages: "foo.service.restart: found ..., allowed: ...". */
 struct schema_where {
 	const char *section;
