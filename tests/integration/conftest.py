@@ -125,6 +125,34 @@ def exited(tp, timeout=30):
     return code, tp.stderr
 
 
+def stop(tp, timeout=30):
+    """SIGTERM tend and wait for it to exit; return (code, stderr)."""
+    tp.signal(signal.SIGTERM)
+    code = tp.wait(timeout)
+    return code, tp.stderr
+
+
+def tendctl_or_skip(tp, sock):
+    """ctl(*args) runs `tend tendctl --socket sock ARGS` and returns its CompletedProcess.
+    Returns (ctl, the result of `status`); skips the test (stopping tend first) when this
+    build has no control socket or `status` fails."""
+    try:
+        wait_for(sock.exists, 5, what="the control socket")
+    except AssertionError:
+        stop(tp)
+        pytest.skip("no control socket in this build")
+
+    def ctl(*args):
+        return subprocess.run([str(TEND), "tendctl", "--socket", str(sock), *args],
+                              capture_output=True, text=True, timeout=20)
+
+    status = ctl("status")
+    if status.returncode != 0:
+        stop(tp)
+        pytest.skip("tendctl status unavailable: " + status.stderr[-200:])
+    return ctl, status
+
+
 def run_tend(tend_factory, args=(), timeout=30, **kw):
     """Start tend, wait for it, return (code, stdout, stderr)."""
     tp = tend_factory(args, **kw)

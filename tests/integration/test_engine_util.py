@@ -5,10 +5,9 @@ that writes every record both to stderr and to tmp_path/tend.log, so that a test
 for one of tend's messages while tend runs (`log_has`), not only read stderr at the end.
 """
 import os
-import signal
 import time
 
-from conftest import wait_for
+from conftest import stop, wait_for  # noqa: F401  (stop: re-exported)
 
 
 def logging_section(tmp_path):
@@ -36,12 +35,6 @@ def log_text(tmp_path):
 
 def wait_log(tmp_path, text, timeout=20):
     wait_for(lambda: text in log_text(tmp_path), timeout, what=repr(text))
-
-
-def stop(tp, timeout=30):
-    tp.signal(signal.SIGTERM)
-    code = tp.wait(timeout)
-    return code, tp.stderr
 
 
 def script(tmp_path, name, body):

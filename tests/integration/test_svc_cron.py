@@ -3,13 +3,9 @@
 Jobs append a timestamp to a file in the test's directory; the test counts and checks them.
 Bounds are generous: the machine may be loaded.
 """
-import signal
-import subprocess
 import time
 
-import pytest
-
-from conftest import TEND, wait_for
+from conftest import exited, stop, tendctl_or_skip, wait_for
 
 
 def stamps(path):
@@ -18,20 +14,20 @@ def stamps(path):
     return [float(x) for x in path.read_text().split()]
 
 
-def stop(tp, timeout=30):
-    tp.signal(signal.SIGTERM)
-    code = tp.wait(timeout)
-    return code, tp.stderr
+def cron(tend, interval, command, extra=""):
+    """Start tend with c.service (type cron, on `interval`, running `command`) and the
+    services in `extra`."""
+    return tend(["--no-syslog"], config={"a.conf": f"""
+c.service:
+  type: cron
+  interval: "{interval}"
+  command: "{command}"
+""" + extra})
 
 
 def test_seconds_field_fires_on_time(tend, tmp_path):
     out = tmp_path / "runs"
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
-c.service:
-  type: cron
-  interval: "* * * * * */2"
-  command: "sh -c 'date +%s.%N >> {out}'"
-"""})
+    tp = cron(tend, "* * * * * */2", f"sh -c 'date +%s.%N >> {out}'")
     wait_for(lambda: len(stamps(out)) >= 1, 20, what="the first run")
     first = time.time()
     time.sleep(5)
@@ -49,12 +45,7 @@ c.service:
 
 def test_still_running_skips_the_tick(tend, tmp_path):
     out = tmp_path / "runs"
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
-c.service:
-  type: cron
-  interval: "* * * * * */1"
-  command: "sh -c 'date +%s.%N >> {out}; sleep 2.5'"
-"""})
+    tp = cron(tend, "* * * * * */1", f"sh -c 'date +%s.%N >> {out}; sleep 2.5'")
     wait_for(lambda: len(stamps(out)) >= 2, 30, what="two runs")
     code, err = stop(tp)
     assert "c.service: previous run" in err and "still running, skipping this tick" in err, err
@@ -67,12 +58,7 @@ c.service:
 
 def test_failed_run_keeps_the_schedule(tend, tmp_path):
     out = tmp_path / "runs"
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
-c.service:
-  type: cron
-  interval: "* * * * * */1"
-  command: "sh -c 'date +%s >> {out}; exit 4'"
-"""})
+    tp = cron(tend, "* * * * * */1", f"sh -c 'date +%s >> {out}; exit 4'")
     wait_for(lambda: len(stamps(out)) >= 2, 30, what="a second run after a failed one")
     code, err = stop(tp)
     assert "c.service: run failed with exit status 4; the schedule continues" in err, err
@@ -80,14 +66,7 @@ c.service:
 
 
 def test_detect_exit_keeps_the_container_alive(tend, tmp_path):
-    tp = tend(["--no-syslog"], config={"a.conf": """
-c.service:
-  type: cron
-  interval: "@yearly"
-  command: "true"
-s.service:
-  command: "true"
-"""})
+    tp = cron(tend, "@yearly", "true", 's.service:\n  command: "true"\n')
     time.sleep(2)
     assert tp.proc.poll() is None, "tend exited although a cron service was scheduled"
     code, err = stop(tp)
@@ -97,12 +76,7 @@ s.service:
 
 def test_reboot_runs_once_at_start(tend, tmp_path):
     out = tmp_path / "runs"
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
-c.service:
-  type: cron
-  interval: "@reboot"
-  command: "sh -c 'date +%s >> {out}'"
-"""})
+    tp = cron(tend, "@reboot", f"sh -c 'date +%s >> {out}'")
     wait_for(lambda: len(stamps(out)) >= 1, 20, what="the @reboot run")
     time.sleep(1.5)
     code, err = stop(tp)
@@ -112,31 +86,15 @@ c.service:
 
 
 def test_bad_interval_is_a_configuration_error_with_the_parser_message(tend):
-    tp = tend(["--no-syslog"], config={"a.conf": """
-c.service:
-  type: cron
-  interval: "* 24 * * *"
-  command: "true"
-k.service:
-  command: sleep 30
-"""})
-    code = tp.wait(30)
-    err = tp.stderr
+    tp = cron(tend, "* 24 * * *", "true", "k.service:\n  command: sleep 30\n")
+    code, err = exited(tp)
     assert "a.conf:4:13: error: c.service.interval: found '* 24 * * *': hour: found '24', allowed: 0-23" in err, err
     assert code == 1
 
 
 def test_bad_expanded_interval_is_a_start_failure(tend):
-    tp = tend(["--no-syslog"], config={"a.conf": """
-c.service:
-  type: cron
-  interval: "* $(HOUR:-24) * * *"
-  command: "true"
-k.service:
-  command: sleep 30
-"""})
-    code = tp.wait(30)
-    err = tp.stderr
+    tp = cron(tend, "* $(HOUR:-24) * * *", "true", "k.service:\n  command: sleep 30\n")
+    code, err = exited(tp)
     assert "c.service: invalid interval '* 24 * * *': hour: found '24', allowed: 0-23" in err, err
     assert code == 3
 
@@ -144,29 +102,10 @@ k.service:
 def test_note_and_stop_through_the_control_socket(tend, tmp_path):
     out = tmp_path / "runs"
     sock = tmp_path / "tend.sock"
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
-c.service:
-  type: cron
-  interval: "* * * * * */1"
-  command: "sh -c 'date +%s >> {out}'"
-k.service:
-  command: sleep 60
-"""})
+    tp = cron(tend, "* * * * * */1", f"sh -c 'date +%s >> {out}'",
+              "k.service:\n  command: sleep 60\n")
     wait_for(lambda: len(stamps(out)) >= 1, 20, what="a first run")
-    try:
-        wait_for(sock.exists, 5, what="the control socket")
-    except AssertionError:
-        stop(tp)
-        pytest.skip("no control socket in this build")
-
-    def ctl(*args):
-        return subprocess.run([str(TEND), "tendctl", "--socket", str(sock), *args],
-                              capture_output=True, text=True, timeout=20)
-
-    status = ctl("status")
-    if status.returncode != 0:
-        stop(tp)
-        pytest.skip("tendctl status unavailable: " + status.stderr[-200:])
+    ctl, status = tendctl_or_skip(tp, sock)
     assert "next run" in status.stdout, status.stdout
     assert ctl("stop", "c").returncode == 0
     time.sleep(0.5)

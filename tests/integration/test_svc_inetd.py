@@ -3,13 +3,12 @@
 Real TCP clients (Python sockets) over IPv4 and IPv6 loopback; tend shares the test's network
 namespace (only the PID namespace is private), so each test picks a free port first.
 """
-import signal
 import socket
 import time
 
 import pytest
 
-from conftest import wait_for
+from conftest import stop, tendctl_or_skip, wait_for
 
 
 def free_port():
@@ -57,19 +56,19 @@ def read_line(s):
     return data
 
 
-def echo_conf(port, extra=""):
+def inetd_conf(port, command, extra=""):
+    """e.service (type inetd) on `port` running `command`, then the YAML in `extra`."""
     return {"a.conf": f"""
 e.service:
   type: inetd
   port: {port}
-  command: "sh -c 'read line; echo \\"echo:$line\\"'"
+  command: {command}
 {extra}"""}
 
 
-def stop(tp, timeout=30):
-    tp.signal(signal.SIGTERM)
-    code = tp.wait(timeout)
-    return code, tp.stderr
+def echo_conf(port, extra=""):
+    """e.service answers a line with 'echo:' and the line."""
+    return inetd_conf(port, r'''"sh -c 'read line; echo \"echo:$line\"'"''', extra)
 
 
 def test_ipv4_client(tend):
@@ -145,12 +144,7 @@ e.service:
 
 def over_limit(tend, port, limit, extra=""):
     """Hold `limit` connections (each instance is a `cat` echoing back), then one more."""
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
-e.service:
-  type: inetd
-  port: {port}
-  command: cat
-{extra}"""})
+    tp = tend(["--no-syslog"], config=inetd_conf(port, "cat", extra))
     held = []
     for i in range(limit):
         s = connect(port)
@@ -177,13 +171,8 @@ def test_default_limit_of_64_instances(tend):
 
 def test_max_instances_key(tend, tmp_path):
     port = free_port()
-    tp = tend(["--no-syslog", "--check-config"], config={"a.conf": f"""
-e.service:
-  type: inetd
-  port: {port}
-  max_instances: 2
-  command: cat
-"""})
+    tp = tend(["--no-syslog", "--check-config"], config=inetd_conf(port, "cat",
+                                                                    "  max_instances: 2\n"))
     if tp.wait(30) != 0:
         pytest.skip("max_instances is not in the configuration schema yet: " + tp.stderr[-200:])
     tp = over_limit(tend, port, 2, "  max_instances: 2\n")
@@ -241,12 +230,7 @@ k.service:
 
 def test_stop_closes_the_listener_and_ends_instances(tend):
     port = free_port()
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
-e.service:
-  type: inetd
-  port: {port}
-  command: cat
-"""})
+    tp = tend(["--no-syslog"], config=inetd_conf(port, "cat"))
     s = connect(port)
     s.sendall(b"ping\n")
     assert read_line(s) == b"ping\n"
@@ -261,8 +245,6 @@ e.service:
 
 
 def test_note_stop_and_start_through_the_control_socket(tend, tmp_path):
-    from conftest import TEND
-    import subprocess
     port = free_port()
     sock = tmp_path / "tend.sock"
     # k.service keeps tend up (detect_exit) while e.service is stopped
@@ -271,20 +253,7 @@ def test_note_stop_and_start_through_the_control_socket(tend, tmp_path):
     s.sendall(b"one\n")
     assert read_line(s) == b"echo:one\n"
     s.close()
-    try:
-        wait_for(sock.exists, 5, what="the control socket")
-    except AssertionError:
-        stop(tp)
-        pytest.skip("no control socket in this build")
-
-    def ctl(*args):
-        return subprocess.run([str(TEND), "tendctl", "--socket", str(sock), *args],
-                              capture_output=True, text=True, timeout=20)
-
-    status = ctl("status")
-    if status.returncode != 0:
-        stop(tp)
-        pytest.skip("tendctl status unavailable: " + status.stderr[-200:])
+    ctl, status = tendctl_or_skip(tp, sock)
     assert f"waiting on port {port}; req recvd = 1; running = " in status.stdout, status.stdout
     assert ctl("stop", "e").returncode == 0
     wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) != 0, 10,
