@@ -4,15 +4,7 @@ import json
 import signal
 
 from conftest import wait_for
-
-PY = "/usr/bin/python3"
-
-
-def lines(path):
-    try:
-        return path.read_text().splitlines()
-    except FileNotFoundError:
-        return []
+from helpers_log import PY, lines, log_section, run_clean
 
 
 def test_stdout_and_stderr_become_records(tend, tmp_path):
@@ -22,13 +14,8 @@ def test_stdout_and_stderr_become_records(tend, tmp_path):
     config = f"""
 web.service:
   command: "sh {script}"
-json.logging:
-  selector: "daemon.*"
-  file: {log}
-  format: json
-"""
-    tp = tend([], config=config)
-    assert tp.wait(30) == 0, tp.stderr
+""" + log_section("json", "daemon.*", log, format="json")
+    run_clean(tend, config)
     records = [json.loads(l) for l in lines(log)]
     by_text = {r["message"]: r for r in records}
     out = by_text["to-stdout"]
@@ -42,16 +29,11 @@ json.logging:
 
 def test_text_line_format(tend, tmp_path):
     log = tmp_path / "out.log"
-    config = f"""
+    config = """
 web.service:
   command: "echo hello world"
-all.logging:
-  selector: "*.*"
-  file: {log}
-  logrec_hostname: myhost
-"""
-    tp = tend([], config=config)
-    assert tp.wait(30) == 0, tp.stderr
+""" + log_section("all", "*.*", log, logrec_hostname="myhost")
+    run_clean(tend, config)
     line = next(l for l in lines(log) if "hello world" in l)
     # "Mmm dd hh:mm:ss host tag[pid]: text"
     month, day, clock, host, rest = line.split(None, 4)
@@ -64,13 +46,8 @@ def test_long_line_is_split_not_truncated(tend, tmp_path):
     config = f"""
 long.service:
   command: "{PY} -c \\"import sys; sys.stdout.write('x' * 20000 + 'END' + chr(10))\\""
-json.logging:
-  selector: "daemon.*"
-  file: {log}
-  format: json
-"""
-    tp = tend([], config=config)
-    assert tp.wait(30) == 0, tp.stderr
+""" + log_section("json", "daemon.*", log, format="json")
+    run_clean(tend, config)
     records = [json.loads(l) for l in lines(log)]
     pieces = [r for r in records if r.get("tag") == "long"]
     assert len(pieces) == 3
@@ -81,13 +58,10 @@ json.logging:
 
 def test_partial_line_flushed_after_a_while(tend, tmp_path):
     log = tmp_path / "out.log"
-    config = f"""
+    config = """
 prompt.service:
   command: "sh -c 'printf waiting-for-input; sleep 300'"
-all.logging:
-  selector: "daemon.*"
-  file: {log}
-"""
+""" + log_section("all", "daemon.*", log)
     tp = tend([], config=config)
     wait_for(lambda: any("waiting-for-input" in l for l in lines(log)), 15,
              what="partial line to be flushed")
@@ -101,53 +75,38 @@ def test_shutdown_flush_keeps_every_line(tend, tmp_path):
     config = f"""
 burst.service:
   command: "{PY} -c \\"import sys; sys.stdout.writelines('line %d' % i + chr(10) for i in range({n}))\\""
-all.logging:
-  selector: "daemon.*"
-  file: {log}
-"""
-    tp = tend([], config=config)
-    assert tp.wait(60) == 0, tp.stderr
+""" + log_section("all", "daemon.*", log)
+    run_clean(tend, config, timeout=60)
     got = [l.rsplit(": ", 1)[1] for l in lines(log) if "burst[" in l]
     assert got == ["line %d" % i for i in range(n)]
 
 
-def test_stdout_console_output(tend, tmp_path):
-    config = """
+CONSOLE = """
 hello.service:
   command: "echo console-bound"
 console.logging:
   selector: "*.info"
   stdout: true
 """
-    tp = tend([], config=config)
-    assert tp.wait(30) == 0, tp.stderr
+
+
+def test_stdout_console_output(tend, tmp_path):
+    tp = run_clean(tend, CONSOLE)
     assert "hello[" in tp.stdout and "]: console-bound" in tp.stdout
 
 
 def test_no_console_log(tend, tmp_path):
-    config = """
-hello.service:
-  command: "echo console-bound"
-console.logging:
-  selector: "*.info"
-  stdout: true
-"""
-    tp = tend(["--no-console-log"], config=config)
-    assert tp.wait(30) == 0, tp.stderr
+    tp = run_clean(tend, CONSOLE, ["--no-console-log"])
     assert "console-bound" not in tp.stdout
 
 
 def test_log_level_forces_selectors(tend, tmp_path):
     log = tmp_path / "out.log"
-    config = f"""
+    config = """
 hello.service:
   command: "echo info-line"
-errors.logging:
-  selector: "*.err"
-  file: {log}
-"""
-    tp = tend(["--log-level", "info"], config=config)
-    assert tp.wait(30) == 0, tp.stderr
+""" + log_section("errors", "*.err", log)
+    run_clean(tend, config, ["--log-level", "info"])
     assert any("info-line" in l for l in lines(log))
 
 
@@ -160,10 +119,7 @@ hello.service:
 bad.logging:
   selector: "kern.infx"
   file: {tmp_path}/bad.log
-good.logging:
-  selector: "daemon.*"
-  file: {log}
-"""
+""" + log_section("good", "daemon.*", log)
     tp = tend([], config=config)
     assert tp.wait(30) == 1, tp.stderr
     assert "tend.conf:5:13: error: bad.logging.selector: found 'kern.infx'" in tp.stderr
@@ -183,12 +139,8 @@ hello.service:
 bad.logging:
   selector: "kern.$(BAD_LEVEL)"
   file: {tmp_path}/bad.log
-good.logging:
-  selector: "daemon.*"
-  file: {log}
-"""
-    tp = tend([], config=config)
-    assert tp.wait(30) == 0, tp.stderr
+""" + log_section("good", "daemon.*", log)
+    tp = run_clean(tend, config)
     assert "bad.logging" in tp.stderr and "invalid logging priority" in tp.stderr
     assert any("still-logged" in l for l in lines(log))
 
@@ -197,15 +149,12 @@ def test_loglevel_at_runtime_applies_to_running_services(tend, tmp_path):
     import subprocess
     from conftest import TEND
     log = tmp_path / "out.log"
-    config = f"""
+    config = """
 settings:
   detect_exit: false
 ticker.service:
   command: "sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done'"
-errors.logging:
-  selector: "*.err"
-  file: {log}
-"""
+""" + log_section("errors", "*.err", log)
     tp = tend([], config=config)
     sock = tmp_path / "tend.sock"
     wait_for(sock.exists, 10, what="control socket")
@@ -222,14 +171,10 @@ errors.logging:
 
 def test_regex_selector_on_service_output(tend, tmp_path):
     log = tmp_path / "out.log"
-    config = f"""
+    config = """
 words.service:
   command: "sh -c 'echo keep this; echo drop this; echo KEEP that'"
-kept.logging:
-  selector: "/keep/.*"
-  file: {log}
-"""
-    tp = tend([], config=config)
-    assert tp.wait(30) == 0, tp.stderr
+""" + log_section("kept", "/keep/.*", log)
+    run_clean(tend, config)
     text = "\n".join(lines(log))
     assert "keep this" in text and "KEEP that" in text and "drop this" not in text
