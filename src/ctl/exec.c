@@ -120,153 +120,133 @@ static void enable_service(struct service *svc)
 		service_dispatch(svc, SVC_EV_ENABLE);
 }
 
-static void run_start(struct ctl_server *server, struct ctl_conn *conn,
-		      const struct ctl_command *cmd)
+/* What each command does to one service it names. restarts_left = -1 means "not counting":
+ * the next failure starts the count at restart_limit again, so a service a user (re)starts,
+ * stops or resets by hand gets its whole budget of automatic restarts back. */
+
+static void start_one(struct system *system, struct service *svc, unsigned options)
 {
+	if (options & CTL_OPT_ENABLE)
+		enable_service(svc);
+	if (options & (CTL_OPT_FORCE | CTL_OPT_ENABLE))
+		svc->restarts_left = -1; /* chaperone: start --force/--enable reset it */
+}
+
+static void restart_one(struct system *system, struct service *svc, unsigned options)
+{
+	enable_service(svc);
+	svc->restarts_left = -1;
+}
+
+static void stop_one(struct system *system, struct service *svc, unsigned options)
+{
+	svc->restarts_left = -1;
+	system_request_stop(system, svc);
+}
+
+static void reset_one(struct system *system, struct service *svc, unsigned options)
+{
+	svc->restarts_left = -1;
+	service_dispatch(svc, SVC_EV_RESET);
+}
+
+static void enable_one(struct system *system, struct service *svc, unsigned options)
+{
+	enable_service(svc);
+}
+
+static void disable_one(struct system *system, struct service *svc, unsigned options)
+{
+	svc->enabled = false;
+	/* a running service keeps running, flagged; an idle one shows disabled */
+	if (!has_process(svc) && svc->state != SVC_STOPPING)
+		service_dispatch(svc, SVC_EV_DISABLE);
+}
+
+/* chaperone refuses a command when any service it names is in the wrong state, and names
+ * them all: "Command error: <text>: a, b". A verb's refusals are checked in this order; the
+ * first that applies answers. */
+struct refusal {
+	enum ctl_verb verb;
+	bool (*applies_to)(const struct service *svc);
+	unsigned unless_options; /* any of these given: not checked */
+	const char *text;
+};
+
+/* clang-format off */
+static const struct refusal refusals[] = {
+	{CTL_START,   is_not_enabled, CTL_OPT_FORCE | CTL_OPT_ENABLE,
+	 "can only start services which have been enabled"},
+	{CTL_START,   is_started,     CTL_OPT_FORCE, "can't restart services without stop/reset"},
+	{CTL_START,   is_not_ready,   CTL_OPT_FORCE, "services or their prerequisites are not ready"},
+	{CTL_RESTART, is_not_enabled, CTL_OPT_FORCE, "can only restart services which are enabled"},
+	{CTL_STOP,    is_not_started, CTL_OPT_FORCE, "can't stop services which aren't started"},
+	{CTL_RESET,   has_process,    CTL_OPT_FORCE, "can't reset services which are running"},
+};
+/* clang-format on */
+
+/* A command that acts on the services (and groups) it names: act_on each of them, then let
+ * ops.c see the op through (OP_STEP_DONE: nothing to see through), then reply, at once unless
+ * --wait holds the reply until the op is done. */
+struct target_command {
+	void (*act_on)(struct system *system, struct service *svc, unsigned options);
+	enum ctl_op_step then;
+	unsigned op_options; /* added to the command's own, for ops.c */
+	const char *reply;
+};
+
+/* OP_STEP_STOP_THEN_START with CTL_OPT_FORCE resets first (a running service is stopped):
+ * what start --force asks for, and what restart always does. */
+/* clang-format off */
+static const struct target_command target_commands[CTL_VERB_COUNT] = {
+	[CTL_START]   = {start_one,   OP_STEP_STOP_THEN_START, 0,             "service start-up queued."},
+	[CTL_RESTART] = {restart_one, OP_STEP_STOP_THEN_START, CTL_OPT_FORCE, "services restarting."},
+	[CTL_STOP]    = {stop_one,    OP_STEP_WAIT_STOPPED,    0,             "services stopping."},
+	[CTL_RESET]   = {reset_one,   OP_STEP_WAIT_STOPPED,    0,             "services reset."},
+	[CTL_ENABLE]  = {enable_one,  OP_STEP_DONE,            0,             "services enabled."},
+	[CTL_DISABLE] = {disable_one, OP_STEP_DONE,            0,             "services disabled."},
+};
+/* clang-format on */
+
+static void run_on_targets(struct ctl_server *server, struct ctl_conn *conn,
+			   const struct ctl_command *cmd)
+{
+	const struct target_command *command = &target_commands[cmd->verb];
 	struct service *svcs[MAX_TARGETS];
 	long n = resolve(server, conn, cmd, svcs);
 	if (n < 0)
 		return;
 	char names[600];
-	bool force = cmd->options & CTL_OPT_FORCE, enable = cmd->options & CTL_OPT_ENABLE;
-	if (!force) {
-		if (!enable && list_names(svcs, (size_t)n, is_not_enabled, names, sizeof(names))) {
-			command_error(server, conn,
-				      "can only start services which have been enabled: %s", names);
-			return;
-		}
-		if (list_names(svcs, (size_t)n, is_started, names, sizeof(names))) {
-			command_error(server, conn, "can't restart services without stop/reset: %s",
-				      names);
-			return;
-		}
-		if (list_names(svcs, (size_t)n, is_not_ready, names, sizeof(names))) {
-			command_error(server, conn,
-				      "services or their prerequisites are not ready: %s", names);
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		const struct refusal *refusal = &refusals[i];
+		if (refusal->verb != cmd->verb || (cmd->options & refusal->unless_options))
+			continue;
+		if (list_names(svcs, (size_t)n, refusal->applies_to, names, sizeof(names))) {
+			command_error(server, conn, "%s: %s", refusal->text, names);
 			return;
 		}
 	}
-	if (system_phase(server->system) >= PHASE_STOPPING) {
+	bool starts_services = command->then == OP_STEP_STOP_THEN_START;
+	if (starts_services && system_phase(server->system) >= PHASE_STOPPING) {
 		command_error(server, conn, "the system is shutting down");
 		return;
 	}
-	for (long i = 0; i < n; i++) {
-		if (enable)
-			enable_service(svcs[i]);
-		if (force || enable)
-			svcs[i]->restarts_left =
-			    -1; /* chaperone: start --force/--enable reset it */
-	}
-	bool wait = conn && (cmd->options & CTL_OPT_WAIT);
-	/* --force: reset first (a running service is stopped), then start */
-	ctl_op_new(server, wait ? conn : NULL, cmd->verb, cmd->options, svcs, (size_t)n,
-		   OP_STEP_STOP_THEN_START);
+	for (long i = 0; i < n; i++)
+		command->act_on(server->system, svcs[i], cmd->options);
+	bool wait = conn && command->then != OP_STEP_DONE && (cmd->options & CTL_OPT_WAIT);
+	if (command->then != OP_STEP_DONE)
+		ctl_op_new(server, wait ? conn : NULL, cmd->verb,
+			   cmd->options | command->op_options, svcs, (size_t)n, command->then);
 	if (!wait)
-		reply_text(conn, CTL_RESULT, "service start-up queued.");
+		reply_text(conn, CTL_RESULT, command->reply);
 }
 
-static void run_restart(struct ctl_server *server, struct ctl_conn *conn,
-			const struct ctl_command *cmd)
-{
-	struct service *svcs[MAX_TARGETS];
-	long n = resolve(server, conn, cmd, svcs);
-	if (n < 0)
-		return;
-	char names[600];
-	if (!(cmd->options & CTL_OPT_FORCE) &&
-	    list_names(svcs, (size_t)n, is_not_enabled, names, sizeof(names))) {
-		command_error(server, conn, "can only restart services which are enabled: %s",
-			      names);
-		return;
-	}
-	if (system_phase(server->system) >= PHASE_STOPPING) {
-		command_error(server, conn, "the system is shutting down");
-		return;
-	}
-	for (long i = 0; i < n; i++) {
-		enable_service(svcs[i]);
-		svcs[i]->restarts_left = -1;
-	}
-	bool wait = conn && (cmd->options & CTL_OPT_WAIT);
-	ctl_op_new(server, wait ? conn : NULL, cmd->verb, cmd->options | CTL_OPT_FORCE, svcs,
-		   (size_t)n, OP_STEP_STOP_THEN_START);
-	if (!wait)
-		reply_text(conn, CTL_RESULT, "services restarting.");
-}
-
-static void run_stop(struct ctl_server *server, struct ctl_conn *conn,
-		     const struct ctl_command *cmd)
-{
-	struct service *svcs[MAX_TARGETS];
-	long n = resolve(server, conn, cmd, svcs);
-	if (n < 0)
-		return;
-	char names[600];
-	if (!(cmd->options & CTL_OPT_FORCE) &&
-	    list_names(svcs, (size_t)n, is_not_started, names, sizeof(names))) {
-		command_error(server, conn, "can't stop services which aren't started: %s", names);
-		return;
-	}
-	for (long i = 0; i < n; i++) {
-		svcs[i]->restarts_left = -1;
-		system_request_stop(server->system, svcs[i]);
-	}
-	bool wait = conn && (cmd->options & CTL_OPT_WAIT);
-	ctl_op_new(server, wait ? conn : NULL, cmd->verb, cmd->options, svcs, (size_t)n,
-		   OP_STEP_WAIT_STOPPED);
-	if (!wait)
-		reply_text(conn, CTL_RESULT, "services stopping.");
-}
-
-static void run_reset(struct ctl_server *server, struct ctl_conn *conn,
-		      const struct ctl_command *cmd)
-{
-	struct service *svcs[MAX_TARGETS];
-	long n = resolve(server, conn, cmd, svcs);
-	if (n < 0)
-		return;
-	char names[600];
-	if (!(cmd->options & CTL_OPT_FORCE) &&
-	    list_names(svcs, (size_t)n, has_process, names, sizeof(names))) {
-		command_error(server, conn, "can't reset services which are running: %s", names);
-		return;
-	}
-	for (long i = 0; i < n; i++) {
-		svcs[i]->restarts_left = -1;
-		service_dispatch(svcs[i], SVC_EV_RESET);
-	}
-	bool wait = conn && (cmd->options & CTL_OPT_WAIT);
-	ctl_op_new(server, wait ? conn : NULL, cmd->verb, cmd->options, svcs, (size_t)n,
-		   OP_STEP_WAIT_STOPPED);
-	if (!wait)
-		reply_text(conn, CTL_RESULT, "services reset.");
-}
-
-static void run_enable(struct ctl_server *server, struct ctl_conn *conn,
-		       const struct ctl_command *cmd, bool enable)
-{
-	struct service *svcs[MAX_TARGETS];
-	long n = resolve(server, conn, cmd, svcs);
-	if (n < 0)
-		return;
-	for (long i = 0; i < n; i++) {
-		struct service *svc = svcs[i];
-		if (enable) {
-			enable_service(svc);
-		} else {
-			svc->enabled = false;
-			/* a running service keeps running, flagged; an idle one shows disabled */
-			if (!has_process(svc) && svc->state != SVC_STOPPING)
-				service_dispatch(svc, SVC_EV_DISABLE);
-		}
-	}
-	reply_text(conn, CTL_RESULT, enable ? "services enabled." : "services disabled.");
-}
+/* syslog's severities, by number: what loglevel prints and accepts ("*.warn"). */
+static const char *const level_names[] = {"emerg", "alert",  "crit", "err",
+					  "warn",  "notice", "info", "debug"};
 
 static int level_from_name(const char *name)
 {
-	static const char *const names[] = {"emerg", "alert",  "crit", "err",
-					    "warn",  "notice", "info", "debug"};
 	if (strncmp(name, "*.", 2) == 0)
 		name += 2;
 	if (strcasecmp(name, "warning") == 0)
@@ -274,7 +254,7 @@ static int level_from_name(const char *name)
 	if (strcasecmp(name, "error") == 0)
 		return LOG_SEVERITY_ERR;
 	for (int i = 0; i < 8; i++)
-		if (strcasecmp(name, names[i]) == 0)
+		if (strcasecmp(name, level_names[i]) == 0)
 			return i;
 	return -1;
 }
@@ -282,8 +262,6 @@ static int level_from_name(const char *name)
 static void run_loglevel(struct ctl_server *server, struct ctl_conn *conn,
 			 const struct ctl_command *cmd)
 {
-	static const char *const names[] = {"emerg", "alert",  "crit", "err",
-					    "warn",  "notice", "info", "debug"};
 	struct logger *logger = system_logger(server->system);
 	char text[200];
 	if (cmd->nargs == 0) {
@@ -291,11 +269,9 @@ static void run_loglevel(struct ctl_server *server, struct ctl_conn *conn,
 		if (level < 0 || level > 7)
 			snprintf(text, sizeof(text), "Forced Logging Level: NOT SET");
 		else
-			snprintf(text, sizeof(text), "*.%s", names[level]);
-		{
-			reply_text(conn, CTL_RESULT, text);
-			return;
-		}
+			snprintf(text, sizeof(text), "*.%s", level_names[level]);
+		reply_text(conn, CTL_RESULT, text);
+		return;
 	}
 	int level = level_from_name(cmd->args[0]);
 	if (level < 0) {
@@ -304,8 +280,9 @@ static void run_loglevel(struct ctl_server *server, struct ctl_conn *conn,
 	}
 	logger_force_level(logger, level);
 	tend_log(logger, LOG_SEVERITY_INFO, "Forcing all log output to '%s' or greater",
-		 names[level]);
-	snprintf(text, sizeof(text), "All logging set to include priorities >= *.%s", names[level]);
+		 level_names[level]);
+	snprintf(text, sizeof(text), "All logging set to include priorities >= *.%s",
+		 level_names[level]);
 	reply_text(conn, CTL_RESULT, text);
 }
 
@@ -328,10 +305,8 @@ static void run_shutdown(struct ctl_server *server, struct ctl_conn *conn,
 		if (errno || end == arg || *end || !isfinite(delay) || delay < 0 || delay > 1e7) {
 			snprintf(text, sizeof(text),
 				 "Specified delay is not a valid decimal number: %s", arg);
-			{
-				reply_text(conn, CTL_RESULT, text);
-				return;
-			}
+			reply_text(conn, CTL_RESULT, text);
+			return;
 		}
 		snprintf(text, sizeof(text), "Shutting down in %g seconds", delay);
 	} else {
@@ -416,7 +391,8 @@ static void reload_done(void *arg, int rc, const char *summary)
 		reply_text(conn, CTL_RESULT, summary);
 }
 
-static void run_reload(struct ctl_server *server, struct ctl_conn *conn)
+static void run_reload(struct ctl_server *server, struct ctl_conn *conn,
+		       const struct ctl_command *cmd)
 {
 	if (!system_reload) {
 		command_error(server, conn, "reload is not available in this build");
@@ -436,86 +412,61 @@ static void run_reload(struct ctl_server *server, struct ctl_conn *conn)
 	if (system_reload(server->system, reload_done, server, err, sizeof(err)) < 0) {
 		server->reload_conn = NULL;
 		server->reloading = false;
-		{
-			command_error(server, conn, "reload failed: %s", err);
-			return;
-		}
+		command_error(server, conn, "reload failed: %s", err);
 	}
 }
 
-void ctl_execute(struct ctl_server *server, struct ctl_conn *conn, const struct ctl_command *cmd)
+static void run_status(struct ctl_server *server, struct ctl_conn *conn,
+		       const struct ctl_command *cmd)
 {
+	if (!conn)
+		return;
 	struct system *system = server->system;
 	struct ctl_buf out;
-	switch (cmd->verb) {
-	case CTL_STATUS:
-		if (!conn)
-			return;
-		ctl_buf_init(&out, CTL_REPLY_LIMIT);
-		if (cmd->options & CTL_OPT_CHECK) {
-			ctl_status_check(system, &out);
-		} else if (cmd->options & CTL_OPT_JSON) {
-			json_t *json = ctl_status_json(system);
-			char *text = json_dumps(json, JSON_INDENT(2));
-			ctl_buf_str(&out, text ? text : "{}");
-			ctl_buf_str(&out, "\n");
-			free(text);
-			json_decref(json);
-		} else {
-			ctl_status_text(system, &out);
-		}
-		ctl_conn_reply_buf(conn, CTL_RESULT, &out);
-		ctl_buf_free(&out);
-		return;
-	case CTL_DEPENDENCIES: {
-		if (!conn)
-			return;
-		char *text = graph_describe(system_config(system), system_graph(system));
-		ctl_conn_reply(conn, CTL_RESULT, text ? text : "");
+	ctl_buf_init(&out, CTL_REPLY_LIMIT);
+	if (cmd->options & CTL_OPT_CHECK) {
+		ctl_status_check(system, &out);
+	} else if (cmd->options & CTL_OPT_JSON) {
+		json_t *json = ctl_status_json(system);
+		char *text = json_dumps(json, JSON_INDENT(2));
+		ctl_buf_str(&out, text ? text : "{}");
+		ctl_buf_str(&out, "\n");
 		free(text);
-		return;
+		json_decref(json);
+	} else {
+		ctl_status_text(system, &out);
 	}
-	case CTL_START: {
-		run_start(server, conn, cmd);
+	ctl_conn_reply_buf(conn, CTL_RESULT, &out);
+	ctl_buf_free(&out);
+}
+
+static void run_dependencies(struct ctl_server *server, struct ctl_conn *conn,
+			     const struct ctl_command *cmd)
+{
+	if (!conn)
 		return;
-	}
-	case CTL_RESTART: {
-		run_restart(server, conn, cmd);
-		return;
-	}
-	case CTL_STOP: {
-		run_stop(server, conn, cmd);
-		return;
-	}
-	case CTL_RESET: {
-		run_reset(server, conn, cmd);
-		return;
-	}
-	case CTL_ENABLE: {
-		run_enable(server, conn, cmd, true);
-		return;
-	}
-	case CTL_DISABLE: {
-		run_enable(server, conn, cmd, false);
-		return;
-	}
-	case CTL_LOGLEVEL: {
-		run_loglevel(server, conn, cmd);
-		return;
-	}
-	case CTL_SHUTDOWN: {
-		run_shutdown(server, conn, cmd);
-		return;
-	}
-	case CTL_LOGS: {
-		run_logs(server, conn, cmd);
-		return;
-	}
-	case CTL_RELOAD: {
-		run_reload(server, conn);
-		return;
-	}
-	default:
+	char *text = graph_describe(system_config(server->system), system_graph(server->system));
+	ctl_conn_reply(conn, CTL_RESULT, text ? text : "");
+	free(text);
+}
+
+typedef void command_fn(struct ctl_server *server, struct ctl_conn *conn,
+			const struct ctl_command *cmd);
+
+static command_fn *const command_runners[CTL_VERB_COUNT] = {
+    [CTL_STATUS] = run_status,	   [CTL_DEPENDENCIES] = run_dependencies,
+    [CTL_START] = run_on_targets,  [CTL_RESTART] = run_on_targets,
+    [CTL_STOP] = run_on_targets,   [CTL_RESET] = run_on_targets,
+    [CTL_ENABLE] = run_on_targets, [CTL_DISABLE] = run_on_targets,
+    [CTL_LOGLEVEL] = run_loglevel, [CTL_SHUTDOWN] = run_shutdown,
+    [CTL_LOGS] = run_logs,	   [CTL_RELOAD] = run_reload,
+};
+
+void ctl_execute(struct ctl_server *server, struct ctl_conn *conn, const struct ctl_command *cmd)
+{
+	if ((unsigned)cmd->verb >= CTL_VERB_COUNT || !command_runners[cmd->verb]) {
 		reply_text(conn, CTL_COMMAND_ERROR, ctl_usage());
+		return;
 	}
+	command_runners[cmd->verb](server, conn, cmd);
 }
