@@ -4,8 +4,7 @@ import os
 import re
 
 from conftest import wait_for
-
-PY = "/usr/bin/python3"
+from helpers_log import PY, log_section, run_clean
 
 # About 20,000 lines a second: slow enough that the test can rename the file mid-stream
 # (tend notices a rename within a second), fast enough to keep the test short.
@@ -44,10 +43,7 @@ def test_rename_while_writing_loses_nothing(tend, tmp_path):
     config = f"""
 writer.service:
   command: "{PY} {writer} {n}"
-app.logging:
-  selector: "daemon.*"
-  file: {log}
-"""
+""" + log_section("app", "daemon.*", log)
     tp = tend([], config=config)
     wait_for(lambda: count_lines(log) > 20000, 60, what="first lines")
     os.rename(log, str(log) + ".1")
@@ -67,10 +63,7 @@ def test_delete_while_writing_reopens(tend, tmp_path):
     config = f"""
 writer.service:
   command: "{PY} {writer} 60000"
-app.logging:
-  selector: "daemon.*"
-  file: {log}
-"""
+""" + log_section("app", "daemon.*", log)
     tp = tend([], config=config)
     wait_for(lambda: count_lines(log) > 5000, 60, what="first lines")
     os.unlink(log)
@@ -86,14 +79,8 @@ def test_size_rotation_keeps_n_files(tend, tmp_path):
     config = f"""
 burst.service:
   command: "{PY} -c \\"import sys; sys.stdout.writelines('n=%d' % i + chr(10) for i in range({n}))\\""
-sized.logging:
-  selector: "daemon.*"
-  file: {log}
-  rotate_size: 200000
-  rotate_keep: 3
-"""
-    tp = tend([], config=config)
-    assert tp.wait(60) == 0, tp.stderr
+""" + log_section("sized", "daemon.*", log, rotate_size=200000, rotate_keep=3)
+    run_clean(tend, config, timeout=60)
     files = [log.with_name("sized.log.3"), log.with_name("sized.log.2"),
              log.with_name("sized.log.1"), log]
     assert all(f.exists() for f in files)
@@ -108,15 +95,11 @@ sized.logging:
 
 
 def test_strftime_name_and_parent_dirs(tend, tmp_path):
-    config = f"""
+    config = """
 hello.service:
   command: "echo dated"
-dated.logging:
-  selector: "daemon.*"
-  file: {tmp_path}/a/b/log-%Y.txt
-"""
-    tp = tend([], config=config)
-    assert tp.wait(30) == 0, tp.stderr
+""" + log_section("dated", "daemon.*", f"{tmp_path}/a/b/log-%Y.txt")
+    run_clean(tend, config)
     made = list((tmp_path / "a" / "b").glob("log-2*.txt"))
     assert len(made) == 1 and "dated" in made[0].read_text()
     assert (tmp_path / "a").stat().st_mode & 0o777 == 0o755
@@ -125,15 +108,10 @@ dated.logging:
 def test_overwrite_truncates(tend, tmp_path):
     log = tmp_path / "over.log"
     log.write_text("old content\n")
-    config = f"""
+    config = """
 hello.service:
   command: "echo new content"
-over.logging:
-  selector: "daemon.*"
-  file: {log}
-  overwrite: true
-"""
-    tp = tend([], config=config)
-    assert tp.wait(30) == 0, tp.stderr
+""" + log_section("over", "daemon.*", log, overwrite=True)
+    run_clean(tend, config)
     text = log.read_text()
     assert "old content" not in text and "new content" in text
