@@ -256,6 +256,20 @@ static char *put_json_field(char *out, const char *key, const char *value, size_
 	return out;
 }
 
+static char *put_json_text(char *out, const char *key, const char *value)
+{
+	return put_json_field(out, key, value, strlen(value), true);
+}
+
+/* ,"pid":N (a number, not a string), when the record has a pid. */
+static char *put_json_pid(struct log_format *format, char *out, const struct log_record *record)
+{
+	if (record->pid <= 0)
+		return out;
+	out = put(out, ",\"pid\":", 7);
+	return put_pid(format, out, (unsigned long)record->pid);
+}
+
 static const char *stream_name(enum log_origin origin)
 {
 	switch (origin) {
@@ -288,6 +302,16 @@ static const char *pidzero_level(int severity)
 	if (severity == LOG_SEVERITY_WARNING)
 		return "WARN ";
 	return "ERROR";
+}
+
+/* pidzero's timestamp: the local ISO time with a space for the 'T', no fraction, no zone
+ * (plain ASCII, so JSON needs no escaping). */
+static char *put_pidzero_timestamp(char *out, const struct log_time_cache *cache)
+{
+	size_t length = sizeof cache->iso - 1;
+	memcpy(out, cache->iso, length);
+	out[10] = ' ';
+	return out + length;
 }
 
 static const char *pidzero_source(const struct log_record *record)
@@ -373,22 +397,16 @@ static char *write_json(struct log_format *format, const struct log_record *reco
 	size_t host_len;
 	const char *host = record_hostname(format, record, &host_len);
 	out = put_json_field(out, "host", host, host_len, true);
-	out = put_json_field(out, "facility", log_facility_name(record->facility),
-			     strlen(log_facility_name(record->facility)), true);
-	const char *severity = json_severity_name(record->severity);
-	out = put_json_field(out, "severity", severity, strlen(severity), true);
+	out = put_json_text(out, "facility", log_facility_name(record->facility));
+	out = put_json_text(out, "severity", json_severity_name(record->severity));
 	if (record->tag)
 		out = put_json_field(out, "tag", record->tag, tag_length(record), true);
-	if (record->pid > 0) {
-		out = put(out, ",\"pid\":", 7);
-		out = put_pid(format, out, (unsigned long)record->pid);
-	}
+	out = put_json_pid(format, out, record);
 	if (record->service)
 		out = put_json_field(out, "service", record->service, service_length(record), true);
-	const char *stream = stream_name(record->origin);
-	out = put_json_field(out, "stream", stream, strlen(stream), true);
+	out = put_json_text(out, "stream", stream_name(record->origin));
 	if (record->msgid)
-		out = put_json_field(out, "msgid", record->msgid, strlen(record->msgid), true);
+		out = put_json_text(out, "msgid", record->msgid);
 	if (record->structured_data)
 		out = put_json_field(out, "structured_data", record->structured_data,
 				     record->structured_data_len, true);
@@ -404,21 +422,14 @@ static char *write_json(struct log_format *format, const struct log_record *reco
 static char *write_pidzero_json(struct log_format *format, const struct log_record *record,
 				char *out)
 {
-	char timestamp[20];
-	memcpy(timestamp, format->time_cache.iso, sizeof(timestamp));
-	timestamp[10] = ' ';
-	*out++ = '{';
-	out = put_json_field(out, "timestamp", timestamp, strlen(timestamp), false);
-	const char *source = pidzero_source(record);
-	out = put_json_field(out, "source", source, strlen(source), true);
+	out = put_str(out, "{\"timestamp\":\"");
+	out = put_pidzero_timestamp(out, &format->time_cache);
+	*out++ = '"';
+	out = put_json_text(out, "source", pidzero_source(record));
 	out = put_json_field(out, "loglevel", pidzero_level(record->severity), 5, true);
 	out = put_json_field(out, "logtext", record->text, record->text_len, true);
-	const char *stream = stream_name(record->origin);
-	out = put_json_field(out, "stream", stream, strlen(stream), true);
-	if (record->pid > 0) {
-		out = put(out, ",\"pid\":", 7);
-		out = put_pid(format, out, (unsigned long)record->pid);
-	}
+	out = put_json_text(out, "stream", stream_name(record->origin));
+	out = put_json_pid(format, out, record);
 	if (record->flags & LOG_RECORD_CONTINUED)
 		out = put_str(out, ",\"partial\":true");
 	*out++ = '}';
@@ -428,9 +439,6 @@ static char *write_pidzero_json(struct log_format *format, const struct log_reco
 static char *write_pidzero_map(struct log_format *format, const struct log_record *record,
 			       char *out)
 {
-	char timestamp[20];
-	memcpy(timestamp, format->time_cache.iso, sizeof(timestamp));
-	timestamp[10] = ' ';
 	out = put_str(out, "{ loglevel => ");
 	out = put_str(out, pidzero_level(record->severity));
 	out = put_str(out, ", logtext => ");
@@ -438,7 +446,7 @@ static char *write_pidzero_map(struct log_format *format, const struct log_recor
 	if (record->flags & LOG_RECORD_CONTINUED)
 		*out++ = '\\';
 	out = put_str(out, ", timestamp => ");
-	out = put_str(out, timestamp);
+	out = put_pidzero_timestamp(out, &format->time_cache);
 	out = put_str(out, ", source => ");
 	out = put_str(out, pidzero_source(record));
 	out = put_str(out, " }");
