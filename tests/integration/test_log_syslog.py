@@ -6,18 +6,9 @@ import os
 import signal
 import socket
 import subprocess
-import time
 
 from conftest import wait_for
-
-PY = "/usr/bin/python3"
-
-
-def lines(path):
-    try:
-        return path.read_text().splitlines()
-    except FileNotFoundError:
-        return []
+from helpers_log import PY, lines, log_section
 
 
 def start(tend, tmp_path, logging_conf, extra_args=(), service="sleep 300"):
@@ -39,12 +30,7 @@ def stop(tp):
 
 def test_logger_rfc3164_and_rfc5424(tend, tmp_path):
     log = tmp_path / "all.log"
-    tp, sock = start(tend, tmp_path, f"""
-all.logging:
-  selector: "*.*"
-  file: {log}
-  extended: true
-""")
+    tp, sock = start(tend, tmp_path, log_section("all", "*.*", log, extended=True))
     subprocess.run(["logger", "-u", str(sock), "--rfc3164", "-t", "app3164", "-p", "local3.err",
                     "hello three one six four"], check=True)
     subprocess.run(["logger", "-u", str(sock), "--rfc5424", "-t", "app5424", "-i",
@@ -64,12 +50,7 @@ all.logging:
 
 def test_python_sysloghandler(tend, tmp_path):
     log = tmp_path / "py.log"
-    tp, sock = start(tend, tmp_path, f"""
-py.logging:
-  selector: "[pyapp].*"
-  file: {log}
-  format: json
-""")
+    tp, sock = start(tend, tmp_path, log_section("py", "[pyapp].*", log, format="json"))
     script = f"""
 import logging, logging.handlers
 h = logging.handlers.SysLogHandler(address={str(sock)!r},
@@ -93,12 +74,7 @@ log.debug('a debug from python')
 
 def test_malformed_input_is_kept(tend, tmp_path):
     log = tmp_path / "all.log"
-    tp, sock = start(tend, tmp_path, f"""
-all.logging:
-  selector: "*.*"
-  file: {log}
-  extended: true
-""")
+    tp, sock = start(tend, tmp_path, log_section("all", "*.*", log, extended=True))
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.sendto(b"no priority at all", str(sock))
     s.sendto(b"<999>bad priority", str(sock))
@@ -120,20 +96,11 @@ def test_routing_into_several_files(tend, tmp_path):
     cron = tmp_path / "cron.log"
     notcron = tmp_path / "notcron.log"
     regex = tmp_path / "regex.log"
-    tp, sock = start(tend, tmp_path, f"""
-errors.logging:
-  selector: "*.err"
-  file: {errors}
-cron.logging:
-  selector: "[cron].*"
-  file: {cron}
-notcron.logging:
-  selector: "*.*;![cron].*;![tend].*"
-  file: {notcron}
-regex.logging:
-  selector: "/pass(word)?/.*;*.!=debug"
-  file: {regex}
-""")
+    tp, sock = start(tend, tmp_path,
+                     log_section("errors", "*.err", errors) +
+                     log_section("cron", "[cron].*", cron) +
+                     log_section("notcron", "*.*;![cron].*;![tend].*", notcron) +
+                     log_section("regex", "/pass(word)?/.*;*.!=debug", regex))
     def send(tag, prio, text):
         subprocess.run(["logger", "-u", str(sock), "--rfc3164", "-t", tag, "-p", prio, text],
                        check=True)
@@ -161,20 +128,10 @@ def test_formats_pidzero_and_hostname(tend, tmp_path):
     pz = tmp_path / "pz.log"
     pzmap = tmp_path / "pzmap.log"
     text = tmp_path / "text.log"
-    tp, sock = start(tend, tmp_path, f"""
-pz.logging:
-  selector: "[app].*"
-  file: {pz}
-  format: pidzero-json
-pzmap.logging:
-  selector: "[app].*"
-  file: {pzmap}
-  format: pidzero-map
-text.logging:
-  selector: "[app].*"
-  file: {text}
-  logrec_hostname: fixed-host
-""")
+    tp, sock = start(tend, tmp_path,
+                     log_section("pz", "[app].*", pz, format="pidzero-json") +
+                     log_section("pzmap", "[app].*", pzmap, format="pidzero-map") +
+                     log_section("text", "[app].*", text, logrec_hostname="fixed-host"))
     subprocess.run(["logger", "-u", str(sock), "--rfc3164", "-t", "app", "-p", "user.warning",
                     "pidzero style"], check=True)
     wait_for(lambda: lines(pz) and lines(pzmap) and lines(text), what="records")
@@ -195,10 +152,7 @@ settings:
   syslog_stream_socket: {stream}
 idle.service:
   command: "sleep 300"
-all.logging:
-  selector: "*.*"
-  file: {log}
-"""
+""" + log_section("all", "*.*", log)
     tp = tend([], config=config)
     wait_for(stream.exists, 10, what="stream socket")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -216,11 +170,7 @@ def test_socket_is_world_writable_and_recreated(tend, tmp_path):
     stale = tmp_path / "log.sock"
     stale.write_text("stale file")
     log = tmp_path / "all.log"
-    tp, sock = start(tend, tmp_path, f"""
-all.logging:
-  selector: "*.*"
-  file: {log}
-""")
+    tp, sock = start(tend, tmp_path, log_section("all", "*.*", log))
     wait_for(lambda: sock.is_socket(), what="socket replaced the stale file")
     assert os.stat(sock).st_mode & 0o777 == 0o666
     stop(tp)
