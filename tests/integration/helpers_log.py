@@ -29,3 +29,11 @@ def run_clean(tend, config, args=(), timeout=30):
     tp = tend(list(args), config=config)
     assert tp.wait(timeout) == 0, tp.stderr
     return tp
+
+
+def text(path):
+    """The file's text; "" while it does not exist."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""

@@ -9,8 +9,7 @@ import time
 import pytest
 
 from conftest import wait_for
-
-PY = "/usr/bin/python3"
+from helpers_log import PY, log_section, text
 
 
 @pytest.fixture
@@ -23,11 +22,19 @@ def small_fs(tmp_path):
     subprocess.run(["umount", "-l", str(mnt)])
 
 
-def text(path):
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        return ""
+def talker_config(tmp_path, count, log, then=""):
+    """conf.d/t.conf in tmp_path: talker.service writes 'talk 0' to 'talk COUNT-1', then runs
+    `then`; every record goes to stdout and to `log`. Returns the conf.d directory."""
+    confdir = tmp_path / "conf.d"
+    confdir.mkdir()
+    (confdir / "t.conf").write_text(f"""
+talker.service:
+  command: "sh -c 'i=0; while [ $i -lt {count} ]; do echo talk $i; i=$((i+1)); done{then}'"
+console.logging:
+  selector: "*.*"
+  stdout: true
+""" + log_section("file", "*.*", log))
+    return confdir
 
 
 def test_disk_full_is_reported_and_retried(tend, tmp_path, small_fs):
@@ -47,10 +54,7 @@ writer.service:
 app.logging:
   selector: "daemon.*"
   file: {log}
-other.logging:
-  selector: "*.*"
-  file: {other}
-"""
+""" + log_section("other", "*.*", other)
     tp = tend([], config=config)
     wait_for(lambda: "No space left on device" in text(other), 30, what="the ENOSPC report")
     assert text(other).count("No space left on device") == 1
@@ -66,18 +70,7 @@ other.logging:
 def test_closed_stdout_does_not_stop_tend(tmp_path):
     from conftest import TEND
     log = tmp_path / "all.log"
-    confdir = tmp_path / "conf.d"
-    confdir.mkdir()
-    (confdir / "t.conf").write_text(f"""
-talker.service:
-  command: "sh -c 'i=0; while [ $i -lt 2000 ]; do echo talk $i; i=$((i+1)); done; sleep 300'"
-console.logging:
-  selector: "*.*"
-  stdout: true
-file.logging:
-  selector: "*.*"
-  file: {log}
-""")
+    confdir = talker_config(tmp_path, 2000, log, then="; sleep 300")
     proc = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", str(TEND),
                              "--syslog-socket", str(tmp_path / "log.sock"),
                              "--control-socket", str(tmp_path / "tend.sock"),
@@ -108,18 +101,7 @@ def test_started_with_stdout_closed(tmp_path):
     fail (reported once), not hold the services back."""
     from conftest import TEND
     log = tmp_path / "all.log"
-    confdir = tmp_path / "conf.d"
-    confdir.mkdir()
-    (confdir / "t.conf").write_text(f"""
-talker.service:
-  command: "sh -c 'i=0; while [ $i -lt 20000 ]; do echo talk $i; i=$((i+1)); done'"
-console.logging:
-  selector: "*.*"
-  stdout: true
-file.logging:
-  selector: "*.*"
-  file: {log}
-""")
+    confdir = talker_config(tmp_path, 20000, log)
     cmd = (f"exec unshare --pid --fork --mount-proc {TEND} --syslog-socket {tmp_path}/log.sock "
            f"--control-socket {tmp_path}/tend.sock --config {confdir} >&-")
     proc = subprocess.run(["sh", "-c", cmd], stderr=subprocess.DEVNULL, timeout=60)

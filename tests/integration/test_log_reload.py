@@ -7,13 +7,7 @@ import subprocess
 import pytest
 
 from conftest import TEND, wait_for
-
-
-def text(path):
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        return ""
+from helpers_log import text
 
 
 def ctl(tp, *args):
