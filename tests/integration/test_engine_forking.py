@@ -4,8 +4,26 @@ import os
 import signal
 import time
 
-from conftest import wait_for
-from test_engine_util import engine, outside_pid, pid_in_file, script, stop, wait_log, log_text
+from conftest import exited, wait_for
+from test_engine_util import (engine, keys_yaml, log_text, outside_pid, pid_in_file, script, stop,
+                              wait_log)
+
+KEEP = """
+keep.service:
+  command: sleep 60
+"""
+SHUTDOWN_TIMEOUT_8 = """
+settings:
+  shutdown_timeout: 8"""
+
+
+def forking(launch, **keys):
+    """d.service, type forking, started by `launch`, with `keys` (pidfile=...) in that order."""
+    return f"""
+d.service:
+  type: forking
+  command: {launch}
+{keys_yaml(**keys)}"""
 
 
 def launcher(tmp_path, pidfile, sleep="60", extra=""):
@@ -17,14 +35,7 @@ def launcher(tmp_path, pidfile, sleep="60", extra=""):
 def test_pidfile_daemon_followed(tend, tmp_path):
     pidfile = tmp_path / "d.pid"
     launch = launcher(tmp_path, pidfile)
-    tp = engine(tend, tmp_path, f"""
-d.service:
-  type: forking
-  command: {launch}
-  pidfile: {pidfile}
-keep.service:
-  command: sleep 60
-""")
+    tp = engine(tend, tmp_path, forking(launch, pidfile=pidfile) + KEEP)
     wait_log(tmp_path, "d.service successfully started")
     inner = pid_in_file(pidfile)
     assert f"d.service: changing PID to {inner} (from pidfile)" in log_text(tmp_path)
@@ -36,15 +47,8 @@ keep.service:
 
 def test_launcher_exit_3_cancels_startup(tend, tmp_path):
     launch = script(tmp_path, "launch", "exit 3\n")
-    tp = engine(tend, tmp_path, f"""
-d.service:
-  type: forking
-  command: {launch}
-keep.service:
-  command: sleep 60
-""")
-    code = tp.wait(30)
-    err = tp.stderr
+    tp = engine(tend, tmp_path, forking(launch) + KEEP)
+    code, err = exited(tp)
     assert code == 3, err
     assert "d.service: system startup cancelled: launcher failed with 'exit status 3'" in err, err
     assert "shutting down: d.service failed" in err, err
@@ -53,14 +57,8 @@ keep.service:
 def test_launcher_hangs_past_process_timeout(tend, tmp_path):
     launch = script(tmp_path, "launch", "exec sleep 60\n")
     start = time.monotonic()
-    tp = engine(tend, tmp_path, f"""
-d.service:
-  type: forking
-  command: {launch}
-  process_timeout: 1
-""")
-    code = tp.wait(30)
-    err = tp.stderr
+    tp = engine(tend, tmp_path, forking(launch, process_timeout=1))
+    code, err = exited(tp)
     assert code == 3, err
     assert "d.service: launcher did not exit within 1s" in err, err
     assert time.monotonic() - start >= 1.0
@@ -70,13 +68,7 @@ d.service:
 
 def test_pidfile_never_appears(tend, tmp_path):
     launch = script(tmp_path, "launch", "exit 0\n")
-    tp = engine(tend, tmp_path, f"""
-d.service:
-  type: forking
-  command: {launch}
-  pidfile: {tmp_path}/never.pid
-  process_timeout: 1
-""")
+    tp = engine(tend, tmp_path, forking(launch, pidfile=f"{tmp_path}/never.pid", process_timeout=1))
     code = tp.wait(30)
     assert code == 3, tp.stderr
     assert f"d.service: pidfile {tmp_path}/never.pid did not appear within 1s" in tp.stderr
@@ -85,22 +77,14 @@ d.service:
 def test_adopted_daemon_exit_kills(tend, tmp_path):
     pidfile = tmp_path / "d.pid"
     launch = launcher(tmp_path, pidfile)
-    tp = engine(tend, tmp_path, f"""
-d.service:
-  type: forking
-  command: {launch}
-  exit_kills: true
-keep.service:
-  command: sleep 60
-""", args=("--no-syslog",))
+    tp = engine(tend, tmp_path, forking(launch, exit_kills=True) + KEEP, args=("--no-syslog",))
     wait_log(tmp_path, "d.service successfully started")
     inner = wait_for(lambda: pid_in_file(pidfile), 10, what="the daemon's pid")
     assert f"d.service: following daemon pid {inner}" in log_text(tmp_path)
     time.sleep(0.5)
     assert tp.proc.poll() is None
     os.kill(outside_pid(tp, inner), signal.SIGTERM)
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = exited(tp)
     assert "d.service terminated with exit_kills enabled" in err, err
     assert "shutting down: exit_kills service exited" in err, err
     assert code == 0, err
@@ -109,13 +93,8 @@ keep.service:
 def test_adopted_daemon_end_noticed_by_detect_exit(tend, tmp_path):
     pidfile = tmp_path / "d.pid"
     launch = launcher(tmp_path, pidfile, sleep="1.5")
-    tp = engine(tend, tmp_path, f"""
-d.service:
-  type: forking
-  command: {launch}
-""")
-    code = tp.wait(30)
-    err = tp.stderr
+    tp = engine(tend, tmp_path, forking(launch))
+    code, err = exited(tp)
     assert "d.service successfully started" in err, err
     assert "no child processes present; shutting down" in err, err
     assert code == 0, err
@@ -126,11 +105,7 @@ def test_adopted_daemon_stopped_at_shutdown(tend, tmp_path):
     marks = tmp_path / "marks"
     launch = launcher(tmp_path, pidfile, extra=f"trap 'echo term >> {marks}; exit 0' TERM\n"
                       f"touch {marks}.up\nsleep 60 & wait\n")
-    tp = engine(tend, tmp_path, f"""
-d.service:
-  type: forking
-  command: {launch}
-""")
+    tp = engine(tend, tmp_path, forking(launch))
     wait_log(tmp_path, "d.service successfully started")
     wait_for(lambda: (tmp_path / "marks.up").exists(), 10, what="the trap")
     code, err = stop(tp)
@@ -142,15 +117,7 @@ d.service:
 def test_adopted_daemon_gone_does_not_delay_shutdown(tend, tmp_path):
     pidfile = tmp_path / "d.pid"
     launch = launcher(tmp_path, pidfile, sleep="0.5")
-    tp = engine(tend, tmp_path, f"""
-settings:
-  shutdown_timeout: 8
-d.service:
-  type: forking
-  command: {launch}
-keep.service:
-  command: sleep 60
-""")
+    tp = engine(tend, tmp_path, SHUTDOWN_TIMEOUT_8 + forking(launch) + KEEP)
     wait_log(tmp_path, "d.service exited normally")
     start = time.monotonic()
     code, err = stop(tp)
@@ -166,13 +133,7 @@ def test_two_adopted_daemons_both_stopped(tend, tmp_path):
                f"echo {name} >> {marks}.up\nsleep 120 &\nwait\n")
     launch = script(tmp_path, "launch",
                     f"( setsid {tmp_path}/d1 & )\n( setsid {tmp_path}/d2 & )\nexit 0\n")
-    tp = engine(tend, tmp_path, f"""
-settings:
-  shutdown_timeout: 8
-d.service:
-  type: forking
-  command: {launch}
-""")
+    tp = engine(tend, tmp_path, SHUTDOWN_TIMEOUT_8 + forking(launch))
     wait_log(tmp_path, "d.service successfully started")
     wait_for(lambda: (tmp_path / "marks.up").exists() and
              len((tmp_path / "marks.up").read_text().split()) == 2, 10, what="both traps set")

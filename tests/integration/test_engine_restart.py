@@ -6,7 +6,7 @@ A crashing service appends 'run TIMESTAMP' to a file each time it is spawned.
 import time
 
 from conftest import exited, wait_for
-from test_engine_util import engine, stamps, stop, wait_log
+from test_engine_util import engine, keys_yaml, stamps, stop, wait_log
 
 
 def crasher(runs, run_for="0.4", code=1):
@@ -22,13 +22,12 @@ keep.service:
 def crashing(runs, run_for="0.4", **restart):
     """c.service, a crasher with startup_pause 0.1, restart: true and the `restart` settings
     (restart_limit=3, ...) in that order; then KEEP, so the container stays up."""
-    settings = "".join(f"  {key}: {value}\n" for key, value in restart.items())
     return f"""
 c.service:
   command: {crasher(runs, run_for)}
   startup_pause: 0.1
   restart: true
-{settings}""" + KEEP
+{keys_yaml(**restart)}""" + KEEP
 
 
 def test_restart_limit_counts_exact_spawns(tend, tmp_path):

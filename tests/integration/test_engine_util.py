@@ -26,6 +26,12 @@ def engine(tend, tmp_path, services, args=("--no-syslog",), extra=None, env=None
     return tend(list(args), config=config, env=env)
 
 
+def keys_yaml(**keys):
+    """`keys` as the indented lines of a YAML section, in that order (True as true)."""
+    return "".join(f"  {key}: {str(value).lower() if value is True else value}\n"
+                   for key, value in keys.items())
+
+
 def log_text(tmp_path):
     try:
         return (tmp_path / "tend.log").read_text()
