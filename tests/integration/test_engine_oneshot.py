@@ -2,8 +2,17 @@
 its dependents wait for that."""
 import time
 
-from conftest import wait_for
-from test_engine_util import engine, script, stamps, stop, wait_log
+from conftest import exited, wait_for
+from test_engine_util import engine, stamps, stop, wait_log
+
+
+def web_after_init(tmp_path):
+    """web.service, after init.service: touches tmp_path/web when it starts."""
+    return f"""
+web.service:
+  command: "sh -c 'touch {tmp_path}/web; exec sleep 60'"
+  after: init.service
+"""
 
 
 def test_gates_dependents(tend, tmp_path):
@@ -27,16 +36,12 @@ web.service:
 
 
 def test_nonzero_exit_is_a_failure(tend, tmp_path):
-    tp = engine(tend, tmp_path, f"""
+    tp = engine(tend, tmp_path, """
 init.service:
   type: oneshot
   command: "sh -c 'exit 7'"
-web.service:
-  command: "sh -c 'touch {tmp_path}/web; exec sleep 60'"
-  after: init.service
-""")
-    code = tp.wait(30)
-    err = tp.stderr
+""" + web_after_init(tmp_path))
+    code, err = exited(tp)
     assert code == 3, err
     assert "init.service failed on start-up with result 'exit status 7'" in err, err
     assert not (tmp_path / "web").exists()
@@ -50,8 +55,7 @@ init.service:
   command: "sleep 60"
   process_timeout: 1
 """)
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = exited(tp)
     assert code == 3, err
     assert "init.service did not complete within 1s" in err, err
     assert time.monotonic() - start >= 1.0
@@ -59,15 +63,12 @@ init.service:
 
 
 def test_failure_ignored_lets_dependents_start(tend, tmp_path):
-    tp = engine(tend, tmp_path, f"""
+    tp = engine(tend, tmp_path, """
 init.service:
   type: oneshot
   command: "sh -c 'exit 7'"
   ignore_failures: true
-web.service:
-  command: "sh -c 'touch {tmp_path}/web; exec sleep 60'"
-  after: init.service
-""")
+""" + web_after_init(tmp_path))
     wait_for(lambda: (tmp_path / "web").exists(), 20, what="web to start")
     wait_log(tmp_path, "start-up finished: 1 started, 1 failed")
     code, err = stop(tp)
@@ -81,8 +82,7 @@ init.service:
   type: oneshot
   command: "touch {tmp_path}/done"
 """)
-    code = tp.wait(30)
-    err = tp.stderr
+    code, err = exited(tp)
     assert (tmp_path / "done").exists()
     assert "start-up finished: 1 started, 0 failed" in err, err
     assert "no child processes present; shutting down" in err, err

@@ -8,16 +8,16 @@ import os
 import signal
 import time
 
-from conftest import wait_for
-from test_engine_util import engine, outside_pid, pid_in_file, script, stop, wait_log
+from conftest import exited, wait_for
+from test_engine_util import engine, outside_pid, pid_in_file, plain, script, stop, wait_log
 
 
 def test_running_after_startup_pause(tend, tmp_path):
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
+    tp = plain(tend, f"""
 a.service:
   command: "sh -c 'touch {tmp_path}/up; exec sleep 60'"
   startup_pause: 0.3
-"""})
+""")
     wait_for(lambda: (tmp_path / "up").exists(), 10, what="a to run")
     time.sleep(1)
     assert tp.proc.poll() is None
@@ -28,36 +28,35 @@ a.service:
 
 
 def test_nonzero_exit_within_pause_stops_the_container(tend, tmp_path):
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
+    tp = plain(tend, """
 a.service:
   command: "sh -c 'exit 4'"
   startup_pause: 2
 b.service:
   command: "sh -c 'sleep 60'"
-"""})
-    code = tp.wait(30)
-    err = tp.stderr
+""")
+    code, err = exited(tp)
     assert code == 3, err
     assert "a.service failed on start-up with result 'exit status 4'" in err, err
     assert "shutting down: a.service failed" in err, err
 
 
 def test_killed_by_signal_within_pause_is_a_start_failure(tend, tmp_path):
-    tp = tend(["--no-syslog"], config={"a.conf": """
+    tp = plain(tend, """
 a.service:
   command: "sh -c 'kill -KILL $$'"
   startup_pause: 2
-"""})
+""")
     code = tp.wait(30)
     assert code == 3, tp.stderr
     assert "a.service failed on start-up with result 'killed by SIGKILL'" in tp.stderr, tp.stderr
 
 
 def test_missing_executable_is_a_start_failure(tend, tmp_path):
-    tp = tend(["--no-syslog"], config={"a.conf": """
+    tp = plain(tend, """
 a.service:
   command: "/nonexistent/daemon --flag"
-"""})
+""")
     code = tp.wait(30)
     assert code == 3, tp.stderr
     assert "a.service: could not start /nonexistent/daemon: exec failed: No such file or directory" in tp.stderr, tp.stderr
@@ -82,13 +81,13 @@ b.service:
 
 
 def test_exit_after_pause_without_restart_is_logged_container_continues(tend, tmp_path):
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
+    tp = plain(tend, f"""
 a.service:
   command: "sh -c 'sleep 0.5; exit 5'"
   startup_pause: 0.1
 b.service:
   command: "sh -c 'touch {tmp_path}/b; sleep 60'"
-"""})
+""")
     wait_for(lambda: (tmp_path / "b").exists(), 10)
     time.sleep(1.5)
     assert tp.proc.poll() is None
@@ -107,14 +106,14 @@ def daemon_launcher(tmp_path, pidfile, runs=None):
 def test_pidfile_follows_the_daemon(tend, tmp_path):
     pidfile = tmp_path / "d.pid"
     launch = daemon_launcher(tmp_path, pidfile)
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
+    tp = plain(tend, f"""
 d.service:
   command: {launch}
   pidfile: {pidfile}
   startup_pause: 0.1
 keep.service:
   command: "sleep 60"
-"""})
+""")
     wait_for(lambda: pid_in_file(pidfile), 10, what="the pidfile")
     inner = pid_in_file(pidfile)
     time.sleep(1)  # tend polls the pidfile from 20 ms on
@@ -133,14 +132,14 @@ def test_pidfile_daemon_restarts(tend, tmp_path):
     pidfile = tmp_path / "d.pid"
     runs = tmp_path / "runs"
     launch = daemon_launcher(tmp_path, pidfile, runs)
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
+    tp = plain(tend, f"""
 d.service:
   command: {launch}
   pidfile: {pidfile}
   startup_pause: 0.1
   restart: true
   restart_delay: 0.2
-"""})
+""")
     wait_for(lambda: pid_in_file(pidfile), 10, what="the pidfile")
     time.sleep(1)
     first = pid_in_file(pidfile)
@@ -154,13 +153,13 @@ d.service:
 
 def test_pidfile_never_appears(tend, tmp_path):
     pidfile = tmp_path / "never.pid"
-    tp = tend(["--no-syslog"], config={"a.conf": f"""
+    tp = plain(tend, f"""
 d.service:
   command: "sleep 60"
   pidfile: {pidfile}
   startup_pause: 0.1
   process_timeout: 1
-"""})
+""")
     start = time.monotonic()
     code = tp.wait(30)
     took = time.monotonic() - start

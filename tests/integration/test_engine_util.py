@@ -26,6 +26,12 @@ def engine(tend, tmp_path, services, args=("--no-syslog",), extra=None, env=None
     return tend(list(args), config=config, env=env)
 
 
+def plain(tend, services, args=("--no-syslog",)):
+    """Start tend with the services alone: no logging section, tend's own messages go to
+    stderr as by default."""
+    return tend(list(args), config={"a.conf": services})
+
+
 def keys_yaml(**keys):
     """`keys` as the indented lines of a YAML section, in that order (True as true)."""
     return "".join(f"  {key}: {str(value).lower() if value is True else value}\n"
