@@ -22,6 +22,28 @@ def ups(marks):
     return path.read_text().split() if path.exists() else []
 
 
+def pidzero(tend, tmp_path, daemons):
+    """Start tend in pidzero mode with `daemons` as its daemons.json."""
+    pz = tmp_path / "pz"
+    pz.mkdir()
+    (pz / "daemons.json").write_text(json.dumps(daemons))
+    return tend(["--no-syslog", "--pidzero", str(pz)])
+
+
+def restarting(runs, then, restart_delay):
+    """c.service notes 'run' in `runs`, runs the shell's `then` and is restarted after
+    restart_delay; keep.service holds the container up."""
+    return f"""
+c.service:
+  command: "sh -c 'echo run >> {runs}; {then}'"
+  startup_pause: 0.1
+  restart: true
+  restart_delay: {restart_delay}
+keep.service:
+  command: sleep 60
+"""
+
+
 def test_reverse_dependency_order(tend, tmp_path):
     marks = tmp_path / "marks"
     a, b, c = (trapping(tmp_path, n, marks) for n in "abc")
@@ -92,13 +114,10 @@ d.service:
 
 
 def test_pidzero_vital_daemon_exits(tend, tmp_path):
-    pz = tmp_path / "pz"
-    pz.mkdir()
-    (pz / "daemons.json").write_text(json.dumps([
+    tp = pidzero(tend, tmp_path, [
         {"name": "web", "command": "sleep 1", "vital": True},
         {"name": "side", "command": "sleep 120"},
-    ]))
-    tp = tend(["--no-syslog", "--pidzero", str(pz)])
+    ])
     code = tp.wait(30)
     out = tp.stdout + tp.stderr
     assert code == 3, out
@@ -107,13 +126,10 @@ def test_pidzero_vital_daemon_exits(tend, tmp_path):
 
 
 def test_pidzero_non_vital_daemon_exit_keeps_running(tend, tmp_path):
-    pz = tmp_path / "pz"
-    pz.mkdir()
-    (pz / "daemons.json").write_text(json.dumps([
+    tp = pidzero(tend, tmp_path, [
         {"name": "web", "command": "sleep 120", "vital": True},
         {"name": "side", "command": f"touch {tmp_path}/side; sleep 0.6; exit 4"},
-    ]))
-    tp = tend(["--no-syslog", "--pidzero", str(pz)])
+    ])
     wait_for(lambda: (tmp_path / "side").exists(), 10)
     time.sleep(1.5)
     assert tp.proc.poll() is None
@@ -147,13 +163,10 @@ d.service:
 
 def test_pidzero_vital_daemon_exits_at_once(tend, tmp_path):
     """A vital daemon that ends within its start-up pause stops the container too."""
-    pz = tmp_path / "pz"
-    pz.mkdir()
-    (pz / "daemons.json").write_text(json.dumps([
+    tp = pidzero(tend, tmp_path, [
         {"name": "quick", "command": "true", "vital": True},
         {"name": "side", "command": "sleep 120"},
-    ]))
-    tp = tend(["--no-syslog", "--pidzero", str(pz)])
+    ])
     code = tp.wait(30)
     out = tp.stdout + tp.stderr
     assert code == 3, out
@@ -182,15 +195,7 @@ web.service:
 
 def test_sigterm_during_restart_backoff(tend, tmp_path):
     runs = tmp_path / "runs"
-    tp = engine(tend, tmp_path, f"""
-c.service:
-  command: "sh -c 'echo run >> {runs}; sleep 0.3; exit 1'"
-  startup_pause: 0.1
-  restart: true
-  restart_delay: 3
-keep.service:
-  command: sleep 60
-""")
+    tp = engine(tend, tmp_path, restarting(runs, "sleep 0.3; exit 1", restart_delay=3))
     wait_log(tmp_path, "c.service terminated abnormally with exit status 1; restart in 3s")
     start = time.monotonic()
     code, err = stop(tp)
@@ -202,15 +207,7 @@ keep.service:
 
 def test_clean_exit_is_not_restarted(tend, tmp_path):
     runs = tmp_path / "runs"
-    tp = engine(tend, tmp_path, f"""
-c.service:
-  command: "sh -c 'echo run >> {runs}; sleep 0.3'"
-  startup_pause: 0.1
-  restart: true
-  restart_delay: 0.1
-keep.service:
-  command: sleep 60
-""")
+    tp = engine(tend, tmp_path, restarting(runs, "sleep 0.3", restart_delay=0.1))
     wait_log(tmp_path, "c.service exited normally (exit status 0)")
     time.sleep(1)
     code, err = stop(tp)
