@@ -392,7 +392,7 @@ static void schema_check_references(const struct schema_section *section,
 	}
 }
 
-/* items with room for one more; the loader aborts when out of memory, as everywhere. */
+/* An array of count items, grown by one; the loaders abort when out of memory. */
 static void *schema_grow(void *items, size_t count, size_t size)
 {
 	void *grown = reallocarray(items, count + 1, size);
@@ -410,7 +410,7 @@ struct service_conf *schema_add_service(struct config *config)
 	return service;
 }
 
-/* chaperone: a `gid` means nothing without a `uid` to go with it. */
+/* As in chaperone, a section's gid is only allowed together with its uid. */
 static void schema_check_gid_has_uid(const struct schema_section *section,
 				     struct conf_errors *errors)
 {
