@@ -9,7 +9,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
@@ -109,17 +108,18 @@ def test_libsystemd_sd_notify(tend, sd_notify_helper):
     assert code == 0, err
 
 
-def test_ready_never_sent_times_out(tend):
-    code, err = run_notify(tend, "sleep 30", process_timeout=1)
-    assert "n.service did not receive ready notification within 1s" in err, err
-    assert "dependent-started" not in err
-    assert code != 0
-
-
-def test_errno_before_ready_is_a_start_failure(tend):
-    code, err = run_notify(tend, "sh -c 'systemd-notify ERRNO=5; sleep 30'",
-                           process_timeout=20)
-    assert "n.service failed with reported error 5" in err, err
+@pytest.mark.parametrize("command, process_timeout, failure", [
+    pytest.param("sleep 30", 1, "n.service did not receive ready notification within 1s",
+                 id="ready-never-sent-times-out"),
+    pytest.param("sh -c 'systemd-notify ERRNO=5; sleep 30'", 20,
+                 "n.service failed with reported error 5", id="errno-before-ready"),
+    pytest.param("sh -c 'exit 3'", 20, "n.service failed on start-up with result 'exit status 3'",
+                 id="nonzero-exit-before-ready"),
+])
+def test_start_failure_before_ready(tend, command, process_timeout, failure):
+    """Each of these is a start failure: the dependent never starts and tend fails."""
+    code, err = run_notify(tend, command, process_timeout=process_timeout)
+    assert failure in err, err
     assert "dependent-started" not in err
     assert code != 0
 
@@ -132,13 +132,6 @@ def test_errno_after_ready_is_an_exit_with_that_status(tend):
     assert "terminated abnormally with exit status 7" in err, err
     # a crash after a successful start (no restarts) is logged, not a system failure
     assert code == 0, err
-
-
-def test_nonzero_exit_before_ready_is_a_start_failure(tend):
-    code, err = run_notify(tend, "sh -c 'exit 3'", process_timeout=20)
-    assert "n.service failed on start-up with result 'exit status 3'" in err, err
-    assert "dependent-started" not in err
-    assert code != 0
 
 
 def test_ignore_failures_lets_dependents_start(tend):
