@@ -9,8 +9,7 @@ import threading
 import time
 
 from conftest import TEND, wait_for
-
-PY = "/usr/bin/python3"
+from helpers_log import PY, log_section
 
 
 class SlowReader(threading.Thread):
@@ -34,6 +33,15 @@ class SlowReader(threading.Thread):
         return bytes(self.data).decode(errors="replace")
 
 
+def start_unread(tend, config):
+    """Start tend with `config` and its stdout (bytes) read by a SlowReader, which waits for
+    its `go`; return (tend, the reader)."""
+    tp = tend([], config=config, text=False)
+    reader = SlowReader(tp.proc.stdout)
+    reader.start()
+    return tp, reader
+
+
 def test_million_lines_to_a_slow_stdout_lose_nothing(tend, tmp_path):
     n = 1_000_000
     probe_log = tmp_path / "probe.log"
@@ -43,13 +51,8 @@ flood.service:
 console.logging:
   selector: "daemon.*"
   stdout: true
-probe.logging:
-  selector: "[probe].*"
-  file: {probe_log}
-"""
-    tp = tend([], config=config, text=False)
-    reader = SlowReader(tp.proc.stdout)
-    reader.start()
+""" + log_section("probe", "[probe].*", probe_log)
+    tp, reader = start_unread(tend, config)
     sock = tmp_path / "log.sock"
     wait_for(sock.exists, 10, what="syslog socket")
     time.sleep(2)  # stdout is full and the service is held back by now
@@ -81,9 +84,7 @@ console.logging:
   selector: "*.*"
   stdout: true
 """
-    tp = tend([], config=config, text=False)
-    reader = SlowReader(tp.proc.stdout)
-    reader.start()
+    tp, reader = start_unread(tend, config)
     sock = tmp_path / "log.sock"
     wait_for(sock.exists, 10, what="syslog socket")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -118,9 +119,7 @@ console.logging:
   selector: "[logged].*"
   stdout: true
 """
-    tp = tend([], config=config, text=False)
-    reader = SlowReader(tp.proc.stdout)
-    reader.start()
+    tp, reader = start_unread(tend, config)
     time.sleep(1.5)  # the pipe fills up: both writers wait
     reader.go.set()
     assert tp.proc.wait(300) == 0
