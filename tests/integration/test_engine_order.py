@@ -12,6 +12,13 @@ def mark(marks, name, then="exec sleep 60"):
     return f"\"sh -c 'echo {name} $(date +%s.%N) >> {marks}; {then}'\""
 
 
+def marks_after_stop(tp, marks, count, what):
+    """Wait for `count` services' marks, then stop tend; return (code, stderr, the marks)."""
+    wait_for(lambda: len(stamps(marks)) == count, 20, what=what)
+    code, err = stop(tp)
+    return code, err, stamps(marks)
+
+
 def test_fifty_independent_services_start_in_parallel(tend, tmp_path):
     marks = tmp_path / "marks"
     services = "".join(f"""
@@ -45,9 +52,7 @@ a.service:
   command: {mark(marks, "a")}
   startup_pause: 0.6
 """)
-    wait_for(lambda: len(stamps(marks)) == 3, 20, what="a, b and c")
-    code, err = stop(tp)
-    got = stamps(marks)
+    code, err, got = marks_after_stop(tp, marks, 3, "a, b and c")
     assert [n for n, _ in got] == ["a", "b", "c"], got
     # each waited for its prerequisite's startup_pause
     # (marks are written at spawn, so shell start-up jitter eats into the 0.6 s)
@@ -72,9 +77,7 @@ aaa.service:
 mmm.service:
   command: {mark(marks, "mmm")}
 """, args=("--no-syslog", "--", "sh", "-c", f"echo console $(date +%s.%N) >> {marks}; sleep 60"))
-    wait_for(lambda: len(stamps(marks)) == 5, 20, what="five services")
-    code, err = stop(tp)
-    got = stamps(marks)
+    code, err, got = marks_after_stop(tp, marks, 5, "five services")
     order = [n for n, _ in got]
     assert order[0] == "init", got
     assert set(order[1:3]) == {"aaa", "mmm"}, got
@@ -95,9 +98,7 @@ b.service:
   before: a.service
   startup_pause: 0.8
 """)
-    wait_for(lambda: len(stamps(marks)) == 2, 20, what="a and b")
-    code, err = stop(tp)
-    got = stamps(marks)
+    code, err, got = marks_after_stop(tp, marks, 2, "a and b")
     assert [n for n, _ in got] == ["b", "a"], got
     assert got[1][1] - got[0][1] >= 0.4, got  # b's 0.8 s startup_pause
     assert code == 0, err
@@ -119,9 +120,7 @@ web.service:
   after: database
   service_groups: frontend
 """)
-    wait_for(lambda: len(stamps(marks)) == 3, 20, what="three services")
-    code, err = stop(tp)
-    got = stamps(marks)
+    code, err, got = marks_after_stop(tp, marks, 3, "three services")
     t = dict(got)
     assert [n for n, _ in got][-1] == "web", got
     assert t["web"] - t["db2"] >= 0.4, got  # db2's 0.8 s startup_pause
