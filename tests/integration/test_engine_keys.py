@@ -9,14 +9,8 @@ import pathlib
 import pwd
 
 from conftest import wait_for
+from helpers_proc import children_of, pgrp
 from test_engine_util import engine, log_text, stop, wait_log
-
-
-def children_of(pid):
-    try:
-        return [int(x) for x in pathlib.Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
 
 
 def child_with_arg(tp, arg):
@@ -28,11 +22,6 @@ def child_with_arg(tp, arg):
         if arg.encode() in words:
             return pid
     return None
-
-
-def pgrp(pid):
-    stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
-    return int(stat.rsplit(")", 1)[1].split()[2])
 
 
 def test_setpgrp_false_shares_tends_process_group(tend, tmp_path):

@@ -3,15 +3,8 @@ the settings and service levels, late expansion of settings values in each servi
 launch variables, backticks in env_set (and not in directives), operators in directives,
 cycles, and a failing `:?`."""
 from conftest import wait_for
+from helpers_proc import read_env
 from test_engine_util import engine, stop, wait_log
-
-
-def read_env(path):
-    env = {}
-    for line in path.read_text().splitlines():
-        name, _, value = line.partition("=")
-        env[name] = value
-    return env
 
 
 def dump_service(name, envfile, extra=""):

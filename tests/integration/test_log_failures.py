@@ -4,12 +4,12 @@ A closed stdout (EPIPE) does not stop tend either."""
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
 from conftest import wait_for
 from helpers_log import PY, log_section, text
+from helpers_proc import children_of
 
 
 @pytest.fixture
@@ -82,18 +82,10 @@ def test_closed_stdout_does_not_stop_tend(tmp_path):
         wait_for(lambda: "Broken pipe" in text(log), 30, what="the EPIPE report")
         assert proc.poll() is None
     finally:
-        kids = (pathlib_children(proc.pid))
+        kids = children_of(proc.pid)
         for k in kids:
             os.kill(k, signal.SIGTERM)
         proc.wait(30)
-
-
-def pathlib_children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
-    except FileNotFoundError:
-        return []
 
 
 def test_started_with_stdout_closed(tmp_path):

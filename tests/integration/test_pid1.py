@@ -2,22 +2,14 @@
 import os
 import pathlib
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-from conftest import TEND, namespace_child, run_tend, wait_for
+from conftest import run_tend, wait_for
+from helpers_proc import children_of
 
 PY = "/usr/bin/python3"
-
-
-def children_of(pid):
-    try:
-        return [int(x) for x in pathlib.Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
 
 
 @pytest.mark.parametrize("script,code", [

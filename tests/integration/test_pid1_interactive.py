@@ -17,6 +17,7 @@ import time
 import pytest
 
 from conftest import TEND, wait_for
+from helpers_proc import children_of, pgrp, read_env
 
 OTHER = """
 other.service:
@@ -24,23 +25,11 @@ other.service:
 """
 
 
-def children_of(pid):
-    try:
-        return [int(x) for x in pathlib.Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
-
-
 def cmdline(pid):
     try:
         return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
     except FileNotFoundError:
         return []
-
-
-def pgrp(pid):
-    stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
-    return int(stat.rsplit(")", 1)[1].split()[2])
 
 
 def child_running(tp, argv0, arg=None):
@@ -212,14 +201,6 @@ settings:
 """
 
 
-def dumped_env(path):
-    env = {}
-    for line in path.read_text().splitlines():
-        name, _, value = line.partition("=")
-        env[name] = value
-    return env
-
-
 @pytest.mark.parametrize("with_tty,expected", [(True, "1"), (False, "0")])
 def test_chap_interactive_seen_by_config_not_exported(tend, pty_tend, tmp_path, with_tty,
                                                      expected):
@@ -227,6 +208,6 @@ def test_chap_interactive_seen_by_config_not_exported(tend, pty_tend, tmp_path, 
     args = ["--", "sh", "-c", f"env > {envfile}.tmp && mv {envfile}.tmp {envfile}"]
     tp = (pty_tend if with_tty else tend)(args, config=ENV_CONFIG)
     assert tp.wait(30) == 0, tp.text if with_tty else tp.stderr
-    env = dumped_env(envfile)
+    env = read_env(envfile)
     assert env.get("INTERACTIVE") == expected, env
     assert "_CHAP_INTERACTIVE" not in env, env
