@@ -71,9 +71,14 @@ def echo_conf(port, extra=""):
     return inetd_conf(port, r'''"sh -c 'read line; echo \"echo:$line\"'"''', extra)
 
 
-def test_ipv4_client(tend):
+def start_echo(tend):
+    """Start tend with the echo service (echo_conf) on a free port; return (tend, port)."""
     port = free_port()
-    tp = tend(["--no-syslog"], config=echo_conf(port))
+    return tend(["--no-syslog"], config=echo_conf(port)), port
+
+
+def test_ipv4_client(tend):
+    tp, port = start_echo(tend)
     s = connect(port)
     s.sendall(b"hello\n")
     assert read_line(s) == b"echo:hello\n"
@@ -87,8 +92,7 @@ def test_ipv4_client(tend):
 
 @pytest.mark.skipif(not have_ipv6(), reason="no IPv6 loopback")
 def test_ipv6_and_ipv4_on_one_listener(tend):
-    port = free_port()
-    tp = tend(["--no-syslog"], config=echo_conf(port))
+    tp, port = start_echo(tend)
     s6 = connect(port, socket.AF_INET6)
     s6.sendall(b"six\n")
     assert read_line(s6) == b"echo:six\n"
@@ -104,8 +108,7 @@ def test_ipv6_and_ipv4_on_one_listener(tend):
 
 def test_concurrent_clients(tend):
     """Five connections held open at once: five instances run side by side."""
-    port = free_port()
-    tp = tend(["--no-syslog"], config=echo_conf(port))
+    tp, port = start_echo(tend)
     clients = [connect(port) for _ in range(5)]
     # answer in reverse order: each instance is waiting on its own line
     for i, s in reversed(list(enumerate(clients))):
@@ -182,8 +185,7 @@ def test_max_instances_key(tend, tmp_path):
 
 
 def test_keeps_the_container_alive_with_detect_exit(tend):
-    port = free_port()
-    tp = tend(["--no-syslog"], config=echo_conf(port))
+    tp, port = start_echo(tend)
     s = connect(port)
     s.sendall(b"x\n")
     read_line(s)
