@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/loop.h"
+#include "ctl/client.h"
 #include "ctl/http_parse.h"
 #include "ctl/http_routes.h"
 #include "log/log.h"
@@ -38,7 +39,8 @@ enum http_phase { HTTP_READING, HTTP_WRITING, HTTP_LINGERING };
 
 struct http_conn {
 	struct face_handle *face;
-	struct http_conn *next;
+	struct http_conn **slot; /* where the face holds it while open */
+	struct http_conn *next;	 /* closed, waiting to be freed */
 	int fd;
 	enum http_phase phase;
 	char in[HTTP_HEAD_MAX + 1];
@@ -52,9 +54,8 @@ struct face_handle {
 	struct loop *loop;
 	int listen_fd;
 	char *unix_path;
-	struct http_conn *conns;
+	struct http_conn *open[HTTP_MAX_CONNECTIONS]; /* a free slot admits a connection */
 	struct http_conn *dead;
-	size_t nconns;
 	struct loop_timer sweep_timer;
 	struct http_stats stats;
 	pid_t *last_pids; /* per service index: the pid seen at the last event (exit counting) */
@@ -66,16 +67,8 @@ static void conn_close(struct http_conn *conn)
 	struct face_handle *face = conn->face;
 	if (conn->fd < 0)
 		return;
-	loop_del_fd(face->loop, conn->fd);
-	close(conn->fd);
-	conn->fd = -1;
-	loop_timer_stop(face->loop, &conn->timer);
-	for (struct http_conn **p = &face->conns; *p; p = &(*p)->next)
-		if (*p == conn) {
-			*p = conn->next;
-			break;
-		}
-	face->nconns--;
+	ctl_client_unwatch(face->loop, &conn->fd, &conn->timer);
+	*conn->slot = NULL;
 	conn->next = face->dead;
 	face->dead = conn;
 	loop_timer_start(face->loop, &face->sweep_timer, 0);
@@ -102,19 +95,14 @@ static void conn_linger(struct http_conn *conn)
 	loop_timer_start(conn->face->loop, &conn->timer, HTTP_LINGER_MS);
 }
 
+/* Send what is queued; once all of it is out, linger. */
 static void conn_flush(struct http_conn *conn)
 {
-	switch (ctl_buf_send(&conn->out, conn->fd)) {
-	case CTL_SEND_BLOCKED:
-		loop_mod_fd(conn->face->loop, conn->fd, EPOLLOUT);
-		return;
-	case CTL_SEND_FAILED:
+	enum ctl_send_result sent = ctl_client_send(conn->face->loop, conn->fd, &conn->out);
+	if (sent == CTL_SEND_FAILED)
 		conn_close(conn);
-		return;
-	case CTL_SENT_ALL:
-		break;
-	}
-	conn_linger(conn);
+	else if (sent == CTL_SENT_ALL)
+		conn_linger(conn);
 }
 
 static void respond(struct http_conn *conn, struct http_response *resp, bool head_only,
@@ -193,24 +181,13 @@ static void conn_event(struct loop *loop, int fd, uint32_t events, void *arg)
 			conn_close(conn);
 		return;
 	}
-	bool eof = false;
-	while (conn->in_len < HTTP_HEAD_MAX) {
-		ssize_t n = recv(fd, conn->in + conn->in_len, HTTP_HEAD_MAX - conn->in_len, 0);
-		if (n > 0) {
-			conn->in_len += (size_t)n;
-			continue;
-		}
-		if (n == 0) {
-			eof = true;
-			break;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			break;
+	enum ctl_client_read got =
+	    ctl_client_read(fd, conn->in, &conn->in_len, HTTP_HEAD_MAX, false);
+	if (got == CTL_READ_FAILED) {
 		conn_close(conn);
 		return;
 	}
+	bool eof = got == CTL_READ_EOF;
 	struct http_request req;
 	enum http_parse_result r = http_parse_request(conn->in, conn->in_len, &req);
 	if (r == HTTP_PARSE_INCOMPLETE) {
@@ -237,39 +214,42 @@ static void conn_timeout(struct loop *loop, void *arg)
 	conn_close(conn);
 }
 
+static struct http_conn **free_slot(struct face_handle *face)
+{
+	for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++)
+		if (!face->open[i])
+			return &face->open[i];
+	return NULL;
+}
+
+static void conn_open(struct face_handle *face, struct http_conn **slot, int fd)
+{
+	struct http_conn *conn = ctl_client_alloc(fd, sizeof(*conn));
+	if (!conn)
+		return;
+	conn->face = face;
+	conn->slot = slot;
+	conn->fd = fd;
+	ctl_buf_init(&conn->out, HTTP_RESPONSE_LIMIT + 1024);
+	if (ctl_client_watch(face->loop, fd, conn_event, &conn->timer, conn_timeout, conn,
+			     HTTP_REQUEST_TIMEOUT_MS) < 0)
+		free(conn);
+	else
+		*slot = conn;
+}
+
 static void on_accept(struct loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct face_handle *face = arg;
-	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		if (face->nconns >= HTTP_MAX_CONNECTIONS) {
+	int cfd;
+	while ((cfd = ctl_client_accept(fd)) >= 0) {
+		struct http_conn **slot = free_slot(face);
+		if (slot) {
+			conn_open(face, slot, cfd);
+		} else {
 			face->stats.refused++;
 			close(cfd);
-			continue;
 		}
-		struct http_conn *conn = calloc(1, sizeof(*conn));
-		if (!conn) {
-			close(cfd);
-			continue;
-		}
-		conn->face = face;
-		conn->fd = cfd;
-		ctl_buf_init(&conn->out, HTTP_RESPONSE_LIMIT + 1024);
-		loop_timer_init(&conn->timer, conn_timeout, conn);
-		if (loop_add_fd(loop, cfd, EPOLLIN | EPOLLRDHUP, conn_event, conn) < 0) {
-			close(cfd);
-			free(conn);
-			continue;
-		}
-		conn->next = face->conns;
-		face->conns = conn;
-		face->nconns++;
-		loop_timer_start(loop, &conn->timer, HTTP_REQUEST_TIMEOUT_MS);
 	}
 }
 
@@ -408,8 +388,9 @@ void http_stop(struct face_handle *face)
 {
 	if (!face)
 		return;
-	while (face->conns)
-		conn_close(face->conns);
+	for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++)
+		if (face->open[i])
+			conn_close(face->open[i]);
 	sweep(face->loop, face);
 	loop_timer_stop(face->loop, &face->sweep_timer);
 	if (face->listen_fd >= 0) {

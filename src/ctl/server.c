@@ -29,6 +29,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl/client.h"
 #include "ctl/logring.h"
 #include "log/log.h"
 #include "system.h"
@@ -66,17 +67,22 @@ static void conn_timer_fired(struct loop *loop, void *arg)
 	conn_close(conn);
 }
 
+static void conn_free(struct ctl_conn *conn)
+{
+	ctl_buf_free(&conn->out);
+	for (size_t i = 0; i < conn->nfollow; i++)
+		free(conn->follow_names[i]);
+	free(conn->follow_names);
+	free(conn);
+}
+
 static void sweep_dead(struct loop *loop, void *arg)
 {
 	struct ctl_server *server = arg;
 	while (server->dead) {
 		struct ctl_conn *conn = server->dead;
 		server->dead = conn->next;
-		ctl_buf_free(&conn->out);
-		for (size_t i = 0; i < conn->nfollow; i++)
-			free(conn->follow_names[i]);
-		free(conn->follow_names);
-		free(conn);
+		conn_free(conn);
 	}
 }
 
@@ -87,10 +93,7 @@ static void conn_close(struct ctl_conn *conn)
 		return;
 	if (conn->phase == CONN_FOLLOWING && --server->nfollowing == 0 && server->ring)
 		logring_set_listener(server->ring, NULL, NULL);
-	loop_del_fd(server->loop, conn->fd);
-	close(conn->fd);
-	conn->fd = -1;
-	loop_timer_stop(server->loop, &conn->timer);
+	ctl_client_unwatch(server->loop, &conn->fd, &conn->timer);
 	if (conn->op) {
 		ctl_op_forget_conn(conn->op);
 		conn->op = NULL;
@@ -120,21 +123,11 @@ static uint32_t conn_idle_events(const struct ctl_conn *conn)
 /* Write what is queued; close when a reply is complete. */
 static void conn_flush(struct ctl_conn *conn)
 {
-	switch (ctl_buf_send(&conn->out, conn->fd)) {
-	case CTL_SEND_BLOCKED:
-		loop_mod_fd(conn->server->loop, conn->fd, EPOLLOUT);
-		return;
-	case CTL_SEND_FAILED:
+	enum ctl_send_result sent = ctl_client_send(conn->server->loop, conn->fd, &conn->out);
+	if (sent == CTL_SEND_FAILED || (sent == CTL_SENT_ALL && conn->phase == CONN_WRITING)) {
 		conn_close(conn);
-		return;
-	case CTL_SENT_ALL:
-		break;
-	}
-	if (conn->phase == CONN_WRITING) {
-		conn_close(conn);
-		return;
-	}
-	if (conn->phase == CONN_FOLLOWING) {
+	} else if (sent == CTL_SENT_ALL && conn->phase == CONN_FOLLOWING) {
+		/* caught up with the log: back to watching only for the client leaving */
 		loop_mod_fd(conn->server->loop, conn->fd, conn_idle_events(conn));
 		loop_timer_stop(conn->server->loop, &conn->timer);
 	}
@@ -287,24 +280,17 @@ static void conn_readable(struct loop *loop, int fd, uint32_t events, void *arg)
 		}
 		return;
 	}
-	while (!conn->in_eof && conn->in_len < sizeof(conn->in)) {
-		ssize_t n = recv(fd, conn->in + conn->in_len, sizeof(conn->in) - conn->in_len, 0);
-		if (n > 0) {
-			conn->in_len += (size_t)n;
-			if (memchr(conn->in + conn->in_len - (size_t)n, '\n', (size_t)n))
-				break;
-			continue;
-		}
-		if (n == 0) {
+	if (!conn->in_eof) {
+		switch (ctl_client_read(fd, conn->in, &conn->in_len, sizeof(conn->in), true)) {
+		case CTL_READ_PAUSED:
+			break;
+		case CTL_READ_EOF:
 			conn->in_eof = true;
 			break;
+		case CTL_READ_FAILED:
+			conn_close(conn);
+			return;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			break;
-		conn_close(conn);
-		return;
 	}
 	if (conn->in_len >= sizeof(conn->in) && !memchr(conn->in, '\n', conn->in_len)) {
 		ctl_conn_reply(conn, CTL_EXCEPTION, "command too long");
@@ -356,14 +342,34 @@ static void refuse(struct ctl_server *server, int fd, const char *text)
 	server->refused++;
 }
 
+static void conn_open(struct ctl_server *server, int fd, const struct ucred *cred)
+{
+	struct ctl_conn *conn = ctl_client_alloc(fd, sizeof(*conn));
+	if (!conn)
+		return;
+	conn->server = server;
+	conn->fd = fd;
+	conn->uid = cred->uid;
+	conn->gid = cred->gid;
+	conn->pid = cred->pid;
+	conn->privileged = peer_privileged(server, fd, cred);
+	ctl_buf_init(&conn->out, CTL_REPLY_LIMIT);
+	if (ctl_client_watch(server->loop, fd, conn_readable, &conn->timer, conn_timer_fired, conn,
+			     CTL_READ_TIMEOUT_MS) < 0) {
+		free(conn);
+		return;
+	}
+	conn->next = server->conns;
+	server->conns = conn;
+	server->nconns++;
+}
+
 static void server_accept(struct loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ctl_server *server = arg;
 	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int cfd = ctl_client_accept(fd);
 		if (cfd < 0) {
-			if (errno == EINTR)
-				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
 				tend_log(system_logger(server->system), LOG_SEVERITY_WARNING,
 					 "control socket: accept: %s", strerror(errno));
@@ -375,33 +381,10 @@ static void server_accept(struct loop *loop, int fd, uint32_t events, void *arg)
 			refuse(server, cfd, "EXCEPTION\ncannot read peer credentials\n");
 			continue;
 		}
-		bool privileged = peer_privileged(server, cfd, &cred);
-		if (server->nconns >= CTL_MAX_CONNECTIONS) {
+		if (server->nconns >= CTL_MAX_CONNECTIONS)
 			refuse(server, cfd, "EXCEPTION\ntoo many control connections, try again\n");
-			continue;
-		}
-		struct ctl_conn *conn = calloc(1, sizeof(*conn));
-		if (!conn) {
-			close(cfd);
-			continue;
-		}
-		conn->server = server;
-		conn->fd = cfd;
-		conn->uid = cred.uid;
-		conn->gid = cred.gid;
-		conn->pid = cred.pid;
-		conn->privileged = privileged;
-		ctl_buf_init(&conn->out, CTL_REPLY_LIMIT);
-		loop_timer_init(&conn->timer, conn_timer_fired, conn);
-		if (loop_add_fd(loop, cfd, EPOLLIN | EPOLLRDHUP, conn_readable, conn) < 0) {
-			close(cfd);
-			free(conn);
-			continue;
-		}
-		conn->next = server->conns;
-		server->conns = conn;
-		server->nconns++;
-		loop_timer_start(loop, &conn->timer, CTL_READ_TIMEOUT_MS);
+		else
+			conn_open(server, cfd, &cred);
 	}
 }
 
