@@ -52,7 +52,8 @@ PYEOF
 
 unit build default
 pytest_run integration
-unit build-asan asan
+# UBSan only prints unless told to stop: a report must fail the test.
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 unit build-asan asan
 # Under the sanitizers: everything but the container tests (those run the static release build).
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98 \
   TEND_BUILD=$ROOT/build-asan pytest_run integration-asan --ignore-glob='*docker*'

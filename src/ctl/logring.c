@@ -191,10 +191,12 @@ static bool same_source(const struct chunk *chunk, const struct source *src)
 		return false;
 	struct logring_entry stored;
 	read_source(chunk->data + chunk->source, &stored);
+	/* (a missing service or tag is NULL with length 0: memcmp must not see it) */
 	return stored.sec == src->sec && stored.pid == src->pid &&
 	       stored.service_len == src->service_len && stored.tag_len == src->tag_len &&
-	       memcmp(stored.service, src->service, src->service_len) == 0 &&
-	       memcmp(stored.tag, src->tag, src->tag_len) == 0;
+	       (src->service_len == 0 ||
+		memcmp(stored.service, src->service, src->service_len) == 0) &&
+	       (src->tag_len == 0 || memcmp(stored.tag, src->tag, src->tag_len) == 0);
 }
 
 static void put_source(struct chunk *chunk, const struct source *src)

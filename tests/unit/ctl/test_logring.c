@@ -213,10 +213,17 @@ static void test_runs(void **state)
 	/* a single record after the runs, with a source of its own */
 	logring_set_listener(ring, NULL, NULL);
 	add(ring, "web.service", "web", "single");
+	/* tend's own messages have no service: the same source twice, with a NULL service */
+	add(ring, NULL, "tend", "own 1");
+	add(ring, NULL, "tend", "own 2");
+	add(ring, NULL, NULL, "no tag 1");
+	add(ring, NULL, NULL, "no tag 2");
 	static struct collected c;
 	c.n = 0;
 	logring_visit(ring, collect, &c);
-	assert_non_null(strstr(c.lines[c.n - 1], "web[42]: single"));
+	assert_non_null(strstr(c.lines[c.n - 5], "web[42]: single"));
+	assert_non_null(strstr(c.lines[c.n - 3], "tend[42]: own 2"));
+	assert_non_null(strstr(c.lines[c.n - 1], "-[42]: no tag 2"));
 	logring_free(ring);
 }
 
