@@ -93,7 +93,9 @@ u.service:
     assert "u.service failed" in tp.stderr
 
 
-def test_environment(tend, tmp_path):
+def environment_of_service(tend, tmp_path, service_keys="", env=None):
+    """Runs e.service, which writes its environment to a file, under settings that set
+    FROM_SETTINGS=s1, then stops tend. Returns the environment, tend's status and stderr."""
     envfile = tmp_path / "env"
     tp = engine(tend, tmp_path, f"""
 settings:
@@ -101,6 +103,15 @@ settings:
     FROM_SETTINGS: s1
 e.service:
   command: "sh -c 'env > {envfile}; exec sleep 60'"
+{service_keys}""", env=env)
+    wait_for(lambda: envfile.exists() and envfile.stat().st_size > 0, 10, what="env")
+    wait_log(tmp_path, "start-up finished")
+    code, err = stop(tp)
+    return read_kv(envfile), code, err
+
+
+def test_environment(tend, tmp_path):
+    env, code, err = environment_of_service(tend, tmp_path, """\
   env_inherit: ['KEEP_*', 'PATH', 'UNSET_*']
   env_set:
     ADDED: "added-$(KEEP_ONE)"
@@ -108,10 +119,6 @@ e.service:
     EMPTY: ""
   env_unset: ['UNSET_*']
 """, env={"KEEP_ONE": "k1", "DROP_ONE": "d1", "UNSET_ME": "u1"})
-    wait_for(lambda: envfile.exists() and envfile.stat().st_size > 0, 10, what="env")
-    wait_log(tmp_path, "start-up finished")
-    code, err = stop(tp)
-    env = read_kv(envfile)
     assert env.get("KEEP_ONE") == "k1", env
     assert env.get("ADDED") == "added-k1", env
     assert "DROP_ONE" not in env, env
@@ -124,17 +131,7 @@ e.service:
 
 
 def test_settings_env_reaches_services(tend, tmp_path):
-    envfile = tmp_path / "env"
-    tp = engine(tend, tmp_path, f"""
-settings:
-  env_set:
-    FROM_SETTINGS: s1
-e.service:
-  command: "sh -c 'env > {envfile}; exec sleep 60'"
-""")
-    wait_for(lambda: envfile.exists() and envfile.stat().st_size > 0, 10, what="env")
-    code, err = stop(tp)
-    env = read_kv(envfile)
+    env, code, err = environment_of_service(tend, tmp_path)
     assert env.get("FROM_SETTINGS") == "s1", env
     assert "_CHAP_SERVICE" not in env, env
     assert code == 0, err
